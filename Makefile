@@ -1,0 +1,46 @@
+# The two commands: `make run` serves the meeting, `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MEETING ?= meetings/puerto-vallarta-2017.toml
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint bench messages clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall whenever the pinned dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+## run: migrate, load the meeting (DEMO=1 adds about 300 demo cards), serve on SQLite
+run: $(VENV)/.installed
+	$(BIN)/python -m app migrate
+	$(BIN)/python -m app load-meeting $(MEETING) $(if $(DEMO),--demo)
+	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT)
+
+## lint: ruff and mypy over the code
+lint: $(VENV)/.installed
+	$(BIN)/ruff check app tests
+	$(BIN)/ruff format --check app tests
+	$(BIN)/mypy
+
+## test: lint, then the whole suite (on PostgreSQL too when TEST_DATABASE_URL is set)
+test: lint
+	$(BIN)/pytest
+
+## bench: the speed and memory benchmarks, each ending with a key=value line
+bench: $(VENV)/.installed
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+## messages: extract translatable text and update the catalogs (then translate the .po files)
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -o app/translations/messages.pot --no-location --sort-output --omit-header .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --omit-header
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,219 @@
+"""Cards: validating what a delegation wrote, and storing it with its history."""
+
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.i18n import _
+from app.models import Card, CardVersion, Delegation, Group, Meeting, utcnow
+
+AUTHOR_MAX = 120
+
+
+@dataclass
+class CardInput:
+    """A card as submitted, cleaned, with an error message per offending field."""
+
+    group: Group | None = None
+    answers: dict[str, str] = field(default_factory=dict)
+    author_name: str = ""
+    language: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class CardConflict(Exception):
+    """The card cannot be changed as asked; the message says why, for the person."""
+
+
+def clean_text(value: Any) -> str:
+    """Normalize text from a phone: NFC, \\n line ends, no control characters, trimmed."""
+    if not isinstance(value, str):
+        return ""
+    text = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
+    # NUL and other control characters break PostgreSQL text and exports; keep tab and newline.
+    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc").strip()
+
+
+def intake_open(meeting: Meeting, group: Group) -> bool:
+    """Tell whether a group still takes new cards and changes to its cards."""
+    return meeting.intake_open and group.intake_open
+
+
+def read_card_input(
+    meeting: Meeting, groups: list[Group], data: dict[str, Any], answers: dict[str, Any]
+) -> CardInput:
+    """Validate a submitted card against its group's questions and the meeting's languages."""
+    card = CardInput(
+        author_name=clean_text(data.get("author_name")),
+        language=clean_text(data.get("language")),
+    )
+    slug = clean_text(data.get("group"))
+    card.group = next((g for g in groups if g.slug == slug), None)
+    if card.group is None:
+        card.errors["group"] = _("Choose the action group this card is for.")
+    elif not intake_open(meeting, card.group):
+        card.errors["group"] = _("This group no longer takes cards: its intake is closed.")
+    if len(card.author_name) > AUTHOR_MAX:
+        card.errors["author_name"] = _(
+            "Keep the name under %(max)s characters (now %(count)s).",
+            max=AUTHOR_MAX,
+            count=len(card.author_name),
+        )
+    if card.language not in meeting.languages:
+        card.errors["language"] = _("Choose the language the card is written in.")
+    if card.group is not None:
+        _read_answers(card, card.group, answers)
+    return card
+
+
+def _read_answers(card: CardInput, group: Group, answers: dict[str, Any]) -> None:
+    known = {q["key"] for q in group.questions}
+    for key in answers:
+        if key not in known:
+            card.errors[f"answers.{key}"] = _("This group does not ask this question.")
+    for question in group.questions:
+        key, limit = question["key"], question["max_length"]
+        text = clean_text(answers.get(key))
+        card.answers[key] = text
+        if question["required"] and not text:
+            card.errors[f"answers.{key}"] = _("This answer is required.")
+        elif len(text) > limit:
+            card.errors[f"answers.{key}"] = _(
+                "Keep this answer under %(max)s characters (now %(count)s).",
+                max=limit,
+                count=len(text),
+            )
+    card.answers = {k: v for k, v in card.answers.items() if v}
+
+
+def parse_card_id(value: Any) -> str | None:
+    """Return the canonical form of a card id (a UUID), or None if it is not one."""
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return None
+
+
+def card_id_for_key(delegation: Delegation, key: str) -> str:
+    """Derive a card id from an API client's Idempotency-Key, unique to its delegation."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"actioncards:{delegation.id}:{key}"))
+
+
+def create_card(
+    session: Session,
+    meeting: Meeting,
+    delegation: Delegation,
+    card_id: str,
+    card: CardInput,
+    access_code_id: int | None = None,
+    source: str = "web",
+) -> tuple[Card, bool]:
+    """Store a new card, or return the one already stored under this id; say which."""
+    existing = session.get(Card, card_id)
+    if existing is not None:
+        return _same_delegation(existing, delegation), False
+    assert card.group is not None and card.ok
+    stored = Card(
+        id=card_id,
+        meeting_id=meeting.id,
+        group_id=card.group.id,
+        delegation_id=delegation.id,
+        access_code_id=access_code_id,
+        language=card.language,
+        author_name=card.author_name,
+        answers=card.answers,
+        source=source,
+    )
+    session.add(stored)
+    session.flush()  # the card row must exist before its version points at it
+    session.add(_version_of(stored, "create"))
+    try:
+        session.commit()
+    except IntegrityError:
+        # The same card arrived twice at once; the other request stored it.
+        session.rollback()
+        existing = session.get(Card, card_id)
+        if existing is None:
+            raise
+        return _same_delegation(existing, delegation), False
+    return stored, True
+
+
+def _same_delegation(card: Card, delegation: Delegation) -> Card:
+    if card.delegation_id != delegation.id:
+        raise CardConflict(_("This card id is already used. Reload the form and try again."))
+    return card
+
+
+def _version_of(card: Card, action: str) -> CardVersion:
+    return CardVersion(
+        card_id=card.id,
+        version=card.version,
+        action=action,
+        group_id=card.group_id,
+        language=card.language,
+        author_name=card.author_name,
+        answers=card.answers,
+        status=card.status,
+        created_at=card.updated_at,
+    )
+
+
+def edit_card(session: Session, stored: Card, card: CardInput, seen_version: int) -> bool:
+    """Apply an edit made on version `seen_version`; return False if nothing changed."""
+    if stored.status != "active":
+        raise CardConflict(_("This card was withdrawn and can no longer be changed."))
+    if seen_version != stored.version:
+        raise CardConflict(
+            _("This card was changed elsewhere since you opened it. Here is the latest version.")
+        )
+    assert card.group is not None and card.ok
+    new = (card.group.id, card.language, card.author_name, card.answers)
+    if new == (stored.group_id, stored.language, stored.author_name, stored.answers):
+        return False
+    stored.group_id, stored.language, stored.author_name, stored.answers = new
+    _next_version(session, stored, "edit")
+    return True
+
+
+def withdraw_card(session: Session, stored: Card) -> None:
+    """Withdraw a card: the rapporteur no longer counts it, its history stays."""
+    if stored.status == "withdrawn":
+        return
+    stored.status = "withdrawn"
+    _next_version(session, stored, "withdraw")
+
+
+def _next_version(session: Session, stored: Card, action: str) -> None:
+    stored.version += 1
+    stored.updated_at = utcnow()
+    session.add(stored)
+    session.add(_version_of(stored, action))
+    try:
+        session.commit()
+    except IntegrityError as error:
+        # Two changes raced from the same version; the first one won.
+        session.rollback()
+        raise CardConflict(
+            _("This card was changed elsewhere since you opened it. Here is the latest version.")
+        ) from error
+
+
+def card_versions(session: Session, card: Card) -> list[CardVersion]:
+    """Return a card's versions, newest first."""
+    query = select(CardVersion).where(CardVersion.card_id == card.id)
+    return list(session.exec(query.order_by(col(CardVersion.version).desc())))
+
+
+def delegation_cards(session: Session, meeting: Meeting, delegation: Delegation) -> list[Card]:
+    """Return a delegation's cards in a meeting, newest first."""
+    query = select(Card).where(Card.meeting_id == meeting.id, Card.delegation_id == delegation.id)
+    return list(session.exec(query.order_by(col(Card.created_at).desc())))

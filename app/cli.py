@@ -1,0 +1,238 @@
+"""The command line: python -m app COMMAND --help."""
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from pwdlib import PasswordHash
+from sqlmodel import Session, col, select
+
+from app import access, exports, printing
+from app.db import get_engine
+from app.demo import load_demo
+from app.i18n import set_language
+from app.meetings import (
+    MeetingFileError,
+    current_meeting,
+    import_delegations,
+    load_meeting,
+    meeting_groups,
+    read_delegations_csv,
+)
+from app.models import AccessCode, Delegation, Meeting, RapporteurGroup, User
+from app.settings import get_settings
+
+ROOT = Path(__file__).parent.parent
+ROLES = ("secretariat", "cofacilitator", "rapporteur")
+
+
+def migrate(_args: argparse.Namespace) -> int:
+    """Bring the database schema up to date."""
+    command.upgrade(Config(str(ROOT / "alembic.ini")), "head")
+    return 0
+
+
+def load_meeting_cmd(args: argparse.Namespace) -> int:
+    with Session(get_engine()) as session:
+        try:
+            meeting = load_meeting(session, Path(args.file))
+        except MeetingFileError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        groups = meeting_groups(session, meeting)
+        print(f"loaded {meeting.slug}: {len(groups)} groups")
+        if args.demo:
+            print(f"demo: {load_demo(session, meeting)} cards added")
+    return 0
+
+
+def _meeting(session: Session) -> Meeting:
+    meeting = current_meeting(session, get_settings().meeting)
+    if meeting is None:
+        raise SystemExit("error: no meeting loaded; run: python -m app load-meeting FILE")
+    return meeting
+
+
+def import_delegations_cmd(args: argparse.Namespace) -> int:
+    with Session(get_engine()) as session:
+        kinds = {k["slug"] for k in _meeting(session).delegation_kinds}
+        result = import_delegations(session, read_delegations_csv(Path(args.file)), kinds)
+    for error in result.errors:
+        print(f"error: {error}", file=sys.stderr)
+    if result.errors:
+        print("nothing imported", file=sys.stderr)
+        return 1
+    print(f"{result.added} added, {result.updated} updated")
+    return 0
+
+
+def issue_codes(args: argparse.Namespace) -> int:
+    with Session(get_engine()) as session:
+        meeting = _meeting(session)
+        query = select(Delegation).order_by(col(Delegation.name))
+        if args.kind:
+            query = query.where(col(Delegation.kind).in_(args.kind))
+        if args.delegation:
+            query = query.where(col(Delegation.name).in_(args.delegation))
+        delegations = list(session.exec(query))
+        if args.delegation and len(delegations) != len(set(args.delegation)):
+            found = {d.name for d in delegations}
+            print(f"error: unknown: {sorted(set(args.delegation) - found)}", file=sys.stderr)
+            return 1
+        codes = [(d, access.issue_code(session, meeting, d)) for d in delegations]
+        session.commit()
+        for delegation, code in codes:
+            print(f"{access.display(code.code)}\t{delegation.name}")
+    return 0
+
+
+def revoke_code(args: argparse.Namespace) -> int:
+    with Session(get_engine()) as session:
+        found = access.find_active(session, _meeting(session), args.code)
+        if found is None:
+            print("error: no active code like that", file=sys.stderr)
+            return 1
+        access.revoke_code(session, found)
+        session.commit()
+    print("revoked; issue a new one with: python -m app issue-codes --delegation NAME")
+    return 0
+
+
+def print_slips(args: argparse.Namespace) -> int:
+    with Session(get_engine()) as session:
+        html = printing.slips_html(session, _meeting(session), args.kind)
+    Path(args.output).write_text(html, encoding="utf-8")
+    print(f"wrote {args.output}: open it in a browser and print on A4")
+    return 0
+
+
+def print_posters(args: argparse.Namespace) -> int:
+    with Session(get_engine()) as session:
+        html = printing.posters_html(session, _meeting(session))
+    Path(args.output).write_text(html, encoding="utf-8")
+    print(f"wrote {args.output}: open it in a browser and print on A4")
+    return 0
+
+
+def create_user(args: argparse.Namespace) -> int:
+    password = os.environ.get("ACTIONCARDS_PASSWORD") or getpass.getpass("Password: ")
+    if len(password) < 10:
+        print("error: the password needs at least 10 characters", file=sys.stderr)
+        return 1
+    with Session(get_engine()) as session:
+        if session.exec(select(User).where(User.username == args.username)).first():
+            print(f"error: {args.username} exists already", file=sys.stderr)
+            return 1
+        user = User(
+            username=args.username,
+            display_name=args.name or args.username,
+            role=args.role,
+            password_hash=PasswordHash.recommended().hash(password),
+        )
+        session.add(user)
+        session.flush()
+        groups = {g.slug: g for g in meeting_groups(session, _meeting(session))}
+        for slug in args.group or []:
+            if slug not in groups:
+                print(f"error: no group {slug!r}", file=sys.stderr)
+                return 1
+            session.add(RapporteurGroup(user_id=user.id, group_id=groups[slug].id))
+        session.commit()
+    print(f"created {args.role} {args.username}")
+    return 0
+
+
+def export_cards(args: argparse.Namespace) -> int:
+    with Session(get_engine()) as session:
+        records = list(exports.card_records(session, _meeting(session), args.group))
+    text = exports.cards_csv(records) if args.format == "csv" else exports.cards_json(records)
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {len(records)} cards to {args.output}", file=sys.stderr)
+    return 0
+
+
+def set_intake(args: argparse.Namespace) -> int:
+    with Session(get_engine()) as session:
+        meeting = _meeting(session)
+        is_open = args.state == "open"
+        if not args.group:
+            meeting.intake_open = is_open
+            session.add(meeting)
+        for group in meeting_groups(session, meeting):
+            if group.slug in (args.group or []):
+                group.intake_open = is_open
+                session.add(group)
+        session.commit()
+    print(f"intake {args.state}: {', '.join(args.group) if args.group else 'whole meeting'}")
+    return 0
+
+
+def list_codes(_args: argparse.Namespace) -> int:
+    with Session(get_engine()) as session:
+        query = (
+            select(AccessCode, Delegation)
+            .join(Delegation, col(Delegation.id) == AccessCode.delegation_id)
+            .where(AccessCode.meeting_id == _meeting(session).id)
+            .order_by(col(Delegation.name))
+        )
+        for code, delegation in session.exec(query):
+            state = "revoked" if code.revoked_at else "active"
+            print(f"{access.display(code.code)}\t{state}\t{delegation.name}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """Describe every command and its options."""
+    p = argparse.ArgumentParser(prog="python -m app", description=__doc__)
+    p.add_argument("--language", default="en", help="language of printed sheets (en, fr, es)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func, help: str) -> argparse.ArgumentParser:  # type: ignore[no-untyped-def]
+        command_parser = sub.add_parser(name, help=help, description=help)
+        command_parser.set_defaults(func=func)
+        return command_parser
+
+    add("migrate", migrate, "bring the database schema up to date (alembic upgrade head)")
+    c = add("load-meeting", load_meeting_cmd, "load or update a meeting from its TOML file")
+    c.add_argument("file")
+    c.add_argument("--demo", action="store_true", help="also load the demo delegations and cards")
+    c = add("import-delegations", import_delegations_cmd, "add delegations from a CSV file")
+    c.add_argument("file", help="UTF-8 CSV with columns name, kind, iso2 (iso2 may be empty)")
+    c = add("issue-codes", issue_codes, "give delegations access codes (keeps existing ones)")
+    c.add_argument("--kind", action="append", help="only delegations of this kind (repeatable)")
+    c.add_argument("--delegation", action="append", help="only this delegation (repeatable)")
+    add("list-codes", list_codes, "list the meeting's access codes")
+    c = add("revoke-code", revoke_code, "revoke an access code; phones using it are signed out")
+    c.add_argument("code")
+    c = add("print-slips", print_slips, "write the A4 sheet of access slips with QR codes")
+    c.add_argument("output", help="HTML file to write")
+    c.add_argument("--kind", action="append", help="only delegations of this kind (repeatable)")
+    c = add("print-posters", print_posters, "write one A4 QR poster per group")
+    c.add_argument("output", help="HTML file to write")
+    c = add("create-user", create_user, "create an account (password from ACTIONCARDS_PASSWORD or asked)")
+    c.add_argument("username")
+    c.add_argument("--role", choices=ROLES, required=True)
+    c.add_argument("--name", help="the name shown to others")
+    c.add_argument("--group", action="append", help="a rapporteur's group slug (repeatable)")
+    c = add("export-cards", export_cards, "export the meeting's cards")
+    c.add_argument("--format", choices=("csv", "json"), default="csv")
+    c.add_argument("--group", help="only this group's cards")
+    c.add_argument("-o", "--output", default="-", help="file to write (default: standard output)")
+    c = add("intake", set_intake, "open or close intake for the meeting or some groups")
+    c.add_argument("state", choices=("open", "close"))
+    c.add_argument("--group", action="append", help="only this group (repeatable)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command."""
+    args = parser().parse_args(argv)
+    set_language(args.language)
+    return int(args.func(args))

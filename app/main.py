@@ -1,0 +1,131 @@
+"""The application factory: middleware, error pages, routers and static files."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app import i18n
+from app.db import get_engine
+from app.deps import NoMeeting, SignInRequired
+from app.i18n import _
+from app.routes import api, cards, health, join
+from app.settings import get_settings
+from app.templating import STATIC, render
+
+
+class LanguageMiddleware:
+    """Set the interface language of each request: the person's choice, else the browser's."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            request = Request(scope)
+            chosen = request.cookies.get("lang", "")
+            browser = i18n.negotiate(request.headers.get("accept-language", ""))
+            i18n.set_language(
+                chosen if chosen in i18n.LANGUAGES else browser or get_settings().default_language
+            )
+        await self.app(scope, receive, send)
+
+
+class CachedStatic(StaticFiles):
+    """Static files; versioned URLs (?v=hash) may be cached for a year."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if b"v=" in scope.get("query_string", b""):
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    yield
+    get_engine().dispose()
+
+
+def create_app() -> FastAPI:
+    """Build the ActionCards application."""
+    settings = get_settings()
+    app = FastAPI(
+        title="ActionCards",
+        summary="Index cards from delegations, for the rapporteurs of a meeting.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="actioncards",
+        same_site="lax",
+        https_only=settings.secure_cookies,
+        max_age=14 * 24 * 3600,
+    )
+    app.add_middleware(LanguageMiddleware)
+    app.add_middleware(GZipMiddleware, minimum_size=500)
+    for router in (join.router, cards.router, api.router, health.router):
+        app.include_router(router)
+    app.mount("/static", CachedStatic(directory=STATIC), name="static")
+    _add_error_pages(app)
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _add_error_pages(app: FastAPI) -> None:
+    @app.exception_handler(SignInRequired)
+    def sign_in(request: Request, _exc: SignInRequired) -> Response:
+        if _wants_json(request):
+            detail = _("Send the delegation's access code as a Bearer token.")
+            return JSONResponse({"detail": detail}, status_code=401)
+        target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        return RedirectResponse(f"/join?next={target}", status_code=303)
+
+    @app.exception_handler(NoMeeting)
+    def no_meeting(request: Request, _exc: NoMeeting) -> Response:
+        message = _("No meeting is loaded yet. Load one with: python -m app load-meeting FILE")
+        if _wants_json(request):
+            return JSONResponse({"detail": message}, status_code=503)
+        return render(request, "error.html", {"message": message}, status_code=503)
+
+    @app.exception_handler(HTTPException)
+    def http_error(request: Request, exc: HTTPException) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        message = _("This page does not exist, or is not yours to see.")
+        if exc.status_code == 405:
+            message = _("This page cannot be used that way.")
+        return render(request, "error.html", {"message": message}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": _jsonable(exc.errors())}, status_code=422)
+        message = _("The request was not understood. Go back and try again.")
+        return render(request, "error.html", {"message": message}, status_code=400)
+
+
+def _jsonable(errors: object) -> object:
+    # Pydantic puts the offending exception object in "ctx"; keep only what JSON can carry.
+    if isinstance(errors, list | tuple):
+        return [
+            {k: v for k, v in e.items() if k in ("loc", "msg", "type")}
+            for e in errors
+            if isinstance(e, dict)
+        ]
+    return errors
+
+
+app = create_app()

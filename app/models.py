@@ -1,0 +1,145 @@
+"""All tables. Alembic (migrations/) owns the schema; these classes describe it."""
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# Names for constraints, so that migrations can drop and rename them on every database.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Localized text from a meeting file: {"en": "...", "fr": "...", "es": "..."}.
+Localized = dict[str, str]
+
+
+def utcnow() -> datetime:
+    """Return the current time in UTC; every timestamp is stored aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def json_column() -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Meeting(SQLModel, table=True):
+    """A meeting, loaded from a file in meetings/."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=80, unique=True)
+    name: Localized = json_column()
+    venue: str = Field(max_length=200)
+    start_date: date
+    end_date: date
+    timezone: str = Field(max_length=64, default="UTC")
+    # Languages a card may be written in; the interface has its own list (app.i18n).
+    languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Ordered [{"slug": "member_state", "label": {...}}, ...]
+    delegation_kinds: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    intake_open: bool = True
+    # Informal sessions may let a phone pick its delegation from a list instead of a code.
+    delegation_picker: bool = False
+    loaded_at: datetime = Field(default_factory=utcnow)
+
+
+class Group(SQLModel, table=True):
+    """An action group (or session) whose cards answer the same questions."""
+
+    __table_args__ = (UniqueConstraint("meeting_id", "slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    slug: str = Field(max_length=40)
+    number: int
+    title: Localized = json_column()
+    description: Localized = json_column()
+    # [{"key", "label": {...}, "hint": {...}, "required": bool, "max_length": int}, ...]
+    questions: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    intake_open: bool = True
+
+
+class Delegation(SQLModel, table=True):
+    """A Member State, observer, UN entity or other stakeholder that writes cards."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=40, index=True)
+    # ISO 3166 code for States, so their names can be shown in every language.
+    iso2: str | None = Field(default=None, max_length=2)
+
+
+class AccessCode(SQLModel, table=True):
+    """The code on a delegation's printed slip; it signs a phone in as that delegation."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    delegation_id: int = Field(foreign_key="delegation.id", index=True)
+    code: str = Field(max_length=16, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+
+
+class Card(SQLModel, table=True):
+    """The current state of one index card; its history is in CardVersion."""
+
+    # Made by the browser (or by the server when it renders the form), so a repeat of the
+    # same submission is recognised as the same card.
+    id: str = Field(primary_key=True, max_length=36)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    group_id: int = Field(foreign_key="group.id", index=True)
+    delegation_id: int = Field(foreign_key="delegation.id", index=True)
+    access_code_id: int | None = Field(default=None, foreign_key="accesscode.id")
+    language: str = Field(max_length=8)
+    author_name: str = Field(default="", max_length=120)
+    answers: dict[str, str] = json_column()
+    status: str = Field(default="active", max_length=16)  # active | withdrawn
+    version: int = 1
+    source: str = Field(default="web", max_length=16)  # web | api | import
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CardVersion(SQLModel, table=True):
+    """One state a card has been in; a card is never changed without adding one."""
+
+    __table_args__ = (UniqueConstraint("card_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    card_id: str = Field(foreign_key="card.id", index=True, max_length=36)
+    version: int
+    action: str = Field(max_length=16)  # create | edit | withdraw
+    group_id: int = Field(foreign_key="group.id")
+    language: str = Field(max_length=8)
+    author_name: str = Field(default="", max_length=120)
+    answers: dict[str, str] = json_column()
+    status: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    """A person of the secretariat, a co-facilitator or a rapporteur."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=80, unique=True)
+    display_name: str = Field(max_length=120)
+    role: str = Field(max_length=20)  # secretariat | cofacilitator | rapporteur
+    password_hash: str = Field(max_length=255)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RapporteurGroup(SQLModel, table=True):
+    """Which groups a rapporteur works on."""
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    group_id: int = Field(foreign_key="group.id", primary_key=True)

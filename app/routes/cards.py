@@ -1,0 +1,237 @@
+"""The delegate's cards: write, see, edit and withdraw, from a phone."""
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+
+from app.cards import (
+    CardConflict,
+    CardInput,
+    card_versions,
+    create_card,
+    delegation_cards,
+    edit_card,
+    intake_open,
+    parse_card_id,
+    read_card_input,
+    withdraw_card,
+)
+from app.db import SessionDep
+from app.deps import CurrentDelegate, Delegate, MeetingDep, group_by_slug
+from app.forms import FormData
+from app.i18n import _, get_language
+from app.meetings import meeting_groups
+from app.models import Card, Group, Meeting
+from app.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/g/{slug}")
+def read_poster_link(session: SessionDep, meeting: MeetingDep, slug: str) -> Response:
+    """Open a group's card form from the QR poster in its room."""
+    if group_by_slug(session, meeting, slug) is None:
+        raise HTTPException(404)
+    return RedirectResponse(f"/cards/new?group={slug}", status_code=303)
+
+
+@router.get("/cards/new")
+def read_new_card(
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    delegate: CurrentDelegate,
+    group: str = "",
+) -> Response:
+    """Show an empty card, with a fresh card id so that a repeated submit stores one card."""
+    language = get_language() if get_language() in meeting.languages else meeting.languages[0]
+    card = CardInput(group=group_by_slug(session, meeting, group), language=language)
+    return _card_form(request, session, meeting, delegate, card, str(uuid.uuid4()))
+
+
+@router.post("/cards")
+def create_card_from_form(
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    delegate: CurrentDelegate,
+    form: FormData,
+) -> Response:
+    """Store a card from the form, or show it again with a message next to each problem."""
+    groups = meeting_groups(session, meeting)
+    card = read_card_input(meeting, groups, form, _answers(form))
+    card_id = parse_card_id(form.get("card_id")) or str(uuid.uuid4())
+    if not card.ok:
+        return _card_form(request, session, meeting, delegate, card, card_id, status_code=422)
+    access_id = delegate.access.id if delegate.access else None
+    try:
+        stored, _created = create_card(
+            session, meeting, delegate.delegation, card_id, card, access_code_id=access_id
+        )
+    except CardConflict as conflict:
+        card.errors["form"] = str(conflict)
+        return _card_form(request, session, meeting, delegate, card, str(uuid.uuid4()), 409)
+    return RedirectResponse(f"/cards/{stored.id}?sent=1", status_code=303)
+
+
+def _answers(form: dict[str, str]) -> dict[str, str]:
+    return {k.removeprefix("answers."): v for k, v in form.items() if k.startswith("answers.")}
+
+
+def _card_form(
+    request: Request,
+    session: Session,
+    meeting: Meeting,
+    delegate: Delegate,
+    card: CardInput,
+    card_id: str,
+    status_code: int = 200,
+    stored: Card | None = None,
+) -> Response:
+    groups = meeting_groups(session, meeting)
+    context: dict[str, Any] = {
+        "meeting": meeting,
+        "delegate": delegate,
+        "groups": [g for g in groups if intake_open(meeting, g) or g == card.group],
+        "card": card,
+        "card_id": card_id,
+        "stored": stored,
+    }
+    return render(request, "cards/form.html", context, status_code=status_code)
+
+
+@router.get("/cards")
+def read_cards(
+    request: Request, session: SessionDep, meeting: MeetingDep, delegate: CurrentDelegate
+) -> Response:
+    """List the delegation's own cards, newest first."""
+    context = _list_context(session, meeting, delegate)
+    return render(request, "cards/list.html", context)
+
+
+def _list_context(session: Session, meeting: Meeting, delegate: Delegate) -> dict[str, Any]:
+    groups = {g.id: g for g in meeting_groups(session, meeting)}
+    return {
+        "meeting": meeting,
+        "delegate": delegate,
+        "cards": delegation_cards(session, meeting, delegate.delegation),
+        "groups": groups,
+    }
+
+
+def _own_card(session: Session, meeting: Meeting, delegate: Delegate, card_id: str) -> Card:
+    card = session.get(Card, parse_card_id(card_id) or "")
+    if card is None or card.meeting_id != meeting.id:
+        raise HTTPException(404)
+    if card.delegation_id != delegate.delegation.id:
+        raise HTTPException(404)  # not 403: do not confirm that another delegation's card exists
+    return card
+
+
+@router.get("/cards/{card_id}")
+def read_card(
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    delegate: CurrentDelegate,
+    card_id: str,
+    sent: bool = False,
+) -> Response:
+    """Show one card as stored, with its history, and the delegation's other cards."""
+    card = _own_card(session, meeting, delegate, card_id)
+    group = session.get(Group, card.group_id)
+    context = _list_context(session, meeting, delegate) | {
+        "card": card,
+        "group": group,
+        "versions": card_versions(session, card),
+        "sent": sent,
+        "can_change": card.status == "active" and group and intake_open(meeting, group),
+    }
+    return render(request, "cards/card.html", context)
+
+
+@router.get("/cards/{card_id}/edit")
+def read_card_edit(
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    delegate: CurrentDelegate,
+    card_id: str,
+) -> Response:
+    """Show a card in its form, to change it."""
+    stored = _own_card(session, meeting, delegate, card_id)
+    card = CardInput(
+        group=session.get(Group, stored.group_id),
+        answers=dict(stored.answers),
+        author_name=stored.author_name,
+        language=stored.language,
+    )
+    return _card_form(request, session, meeting, delegate, card, stored.id, stored=stored)
+
+
+@router.post("/cards/{card_id}/edit")
+def update_card(
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    delegate: CurrentDelegate,
+    card_id: str,
+    form: FormData,
+) -> Response:
+    """Save a new version of a card, unless it changed meanwhile or its group closed."""
+    stored = _own_card(session, meeting, delegate, card_id)
+    card = read_card_input(meeting, meeting_groups(session, meeting), form, _answers(form))
+    old_group = session.get(Group, stored.group_id)
+    if old_group and not intake_open(meeting, old_group):
+        card.errors["group"] = _closed_message()
+    if not card.ok:
+        return _card_form(request, session, meeting, delegate, card, stored.id, 422, stored)
+    seen = int(form["version"]) if form.get("version", "").isdigit() else 0
+    try:
+        edit_card(session, stored, card, seen)
+    except CardConflict as conflict:
+        session.refresh(stored)
+        card.errors["form"] = str(conflict)
+        return _card_form(request, session, meeting, delegate, card, stored.id, 409, stored)
+    return RedirectResponse(f"/cards/{stored.id}", status_code=303)
+
+
+def _closed_message() -> str:
+    return _("This group no longer takes cards: its intake is closed.")
+
+
+@router.get("/cards/{card_id}/withdraw")
+def read_card_withdraw(
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    delegate: CurrentDelegate,
+    card_id: str,
+) -> Response:
+    """Ask before withdrawing a card."""
+    card = _own_card(session, meeting, delegate, card_id)
+    group = session.get(Group, card.group_id)
+    context = {"meeting": meeting, "delegate": delegate, "card": card, "group": group}
+    return render(request, "cards/withdraw.html", context)
+
+
+@router.post("/cards/{card_id}/withdraw")
+def delete_card(
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    delegate: CurrentDelegate,
+    card_id: str,
+) -> Response:
+    """Withdraw a card while its group's intake is open; its history is kept."""
+    card = _own_card(session, meeting, delegate, card_id)
+    group = session.get(Group, card.group_id)
+    if group is None or not intake_open(meeting, group):
+        context = {"meeting": meeting, "delegate": delegate, "card": card, "group": group}
+        context["error"] = _closed_message()
+        return render(request, "cards/withdraw.html", context, status_code=409)
+    withdraw_card(session, card)
+    return RedirectResponse(f"/cards/{card.id}", status_code=303)

@@ -1,0 +1,130 @@
+"""Home, signing a phone in as a delegation, signing out, and the language switcher."""
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import select
+
+from app import i18n
+from app.access import find_active
+from app.cards import delegation_cards
+from app.db import SessionDep
+from app.deps import SESSION_KEY, MaybeDelegate, MeetingDep
+from app.forms import FormData, safe_next
+from app.i18n import _
+from app.meetings import meeting_groups
+from app.models import AccessCode, Delegation
+from app.settings import get_settings
+from app.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def read_home(
+    request: Request, session: SessionDep, meeting: MeetingDep, delegate: MaybeDelegate
+) -> Response:
+    """Show the meeting, its groups, and what the signed-in delegation has written."""
+    cards = delegation_cards(session, meeting, delegate.delegation) if delegate else []
+    context = {
+        "meeting": meeting,
+        "groups": meeting_groups(session, meeting),
+        "delegate": delegate,
+        "card_count": sum(1 for c in cards if c.status == "active"),
+    }
+    return render(request, "home.html", context)
+
+
+@router.get("/join")
+def read_join(request: Request, meeting: MeetingDep, next: str = "/") -> Response:
+    """Show the form where a delegate types the code from the slip."""
+    return render(request, "join/join.html", {"meeting": meeting, "next": safe_next(next)})
+
+
+@router.post("/join")
+def create_sign_in(
+    request: Request, session: SessionDep, meeting: MeetingDep, form: FormData
+) -> Response:
+    """Sign the phone in with a typed code, or say clearly that the code does not work."""
+    typed, target = form.get("code", ""), safe_next(form.get("next"))
+    access = find_active(session, meeting, typed)
+    if access is None:
+        error = _("This code does not work. Check it against your slip, or ask the secretariat.")
+        if not typed.strip():
+            error = _("Type the code printed on your delegation's slip.")
+        context = {"meeting": meeting, "next": target, "code": typed[:40], "error": error}
+        return render(request, "join/join.html", context, status_code=422)
+    return _sign_in(request, access, target)
+
+
+@router.get("/j/{code}")
+def read_slip_link(request: Request, session: SessionDep, meeting: MeetingDep, code: str) -> Response:
+    """Sign in from the QR code on a slip; a bad code lands on the join form with a message."""
+    access = find_active(session, meeting, code)
+    if access is None:
+        error = _("This code does not work. Check it against your slip, or ask the secretariat.")
+        context = {"meeting": meeting, "next": "/", "code": code[:40], "error": error}
+        return render(request, "join/join.html", context, status_code=404)
+    return _sign_in(request, access, "/")
+
+
+def _sign_in(request: Request, access: AccessCode, target: str) -> Response:
+    request.session.clear()
+    request.session[SESSION_KEY] = access.id
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/join/delegation")
+def read_delegation_picker(
+    request: Request, session: SessionDep, meeting: MeetingDep, next: str = "/"
+) -> Response:
+    """List delegations to choose from, where the meeting allows it (informal sessions)."""
+    if not meeting.delegation_picker:
+        raise HTTPException(404)
+    context = {"meeting": meeting, "next": safe_next(next), **_picker(session)}
+    return render(request, "join/picker.html", context)
+
+
+@router.post("/join/delegation")
+def create_picked_sign_in(
+    request: Request, session: SessionDep, meeting: MeetingDep, form: FormData
+) -> Response:
+    """Sign the phone in as the delegation chosen from the list."""
+    if not meeting.delegation_picker:
+        raise HTTPException(404)
+    target = safe_next(form.get("next"))
+    chosen = form.get("delegation", "")
+    delegation = session.get(Delegation, int(chosen)) if chosen.isdigit() else None
+    if delegation is None:
+        context = {"meeting": meeting, "next": target, "error": _("Choose your delegation.")}
+        return render(request, "join/picker.html", context | _picker(session), status_code=422)
+    request.session.clear()
+    request.session["delegation_id"] = delegation.id
+    return RedirectResponse(target, status_code=303)
+
+
+def _picker(session: SessionDep) -> dict[str, object]:
+    delegations = sorted(session.exec(select(Delegation)), key=lambda d: i18n.sort_key(d.name))
+    return {"delegations": delegations}
+
+
+@router.post("/signout")
+def delete_sign_in(request: Request) -> Response:
+    """Sign the phone out."""
+    request.session.clear()
+    return RedirectResponse("/", status_code=303)
+
+
+@router.get("/language/{code}")
+def update_language(code: str, next: str = "/") -> Response:
+    """Switch the interface language and remember it in a cookie for a year."""
+    response = RedirectResponse(safe_next(next), status_code=303)
+    if code in i18n.LANGUAGES:
+        response.set_cookie(
+            "lang",
+            code,
+            max_age=365 * 24 * 3600,
+            samesite="lax",
+            httponly=True,
+            secure=get_settings().secure_cookies,
+        )
+    return response

@@ -1,0 +1,31 @@
+"""Settings read from the environment (prefix ACTIONCARDS_), with defaults for a laptop."""
+
+import secrets
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything that differs between a laptop, a test run and a deployment."""
+
+    model_config = SettingsConfigDict(env_prefix="ACTIONCARDS_")
+
+    # SQLite next to the checkout by default; PostgreSQL for several app servers.
+    database_url: str = "sqlite:///./actioncards.db"
+    # Signs session cookies. A random default keeps a laptop safe but signs everyone out on
+    # restart; every deployment (and every app server of one deployment) must set the same one.
+    secret_key: str = secrets.token_urlsafe(32)
+    # Which loaded meeting the app serves; empty means the most recently loaded one.
+    meeting: str = ""
+    # The address printed in QR codes on slips and posters.
+    public_url: str = "http://127.0.0.1:8000"
+    # Mark cookies Secure; turn on behind HTTPS.
+    secure_cookies: bool = False
+    default_language: str = "en"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the settings, read once per process."""
+    return Settings()

@@ -1,0 +1,60 @@
+"""Jinja templates with gettext, and the helper that renders a page."""
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from app import i18n
+from app.access import display as display_code
+
+ROOT = Path(__file__).parent.parent
+STATIC = ROOT / "static"
+
+env = Environment(
+    loader=FileSystemLoader(ROOT / "templates"),
+    autoescape=select_autoescape(default=True),
+    extensions=["jinja2.ext.i18n"],
+)
+templates = Jinja2Templates(env=env)
+env.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n.gettext, i18n.ngettext, newstyle=True
+)
+env.filters["loc"] = i18n.localize
+env.filters["code"] = display_code
+env.filters["delegation_name"] = lambda d: i18n.delegation_name(d.name, d.iso2)
+env.globals.update(
+    language_name=i18n.language_name,
+    format_time=i18n.format_time,
+    text_direction=i18n.text_direction,
+    LANGUAGES=i18n.LANGUAGES,
+)
+
+
+@lru_cache
+def static_url(name: str) -> str:
+    """Return a static file's URL with a content hash, so browsers may cache it for a year."""
+    digest = hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:10]
+    return f"/static/{name}?v={digest}"
+
+
+env.globals["static_url"] = static_url
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """Render a page with the current language; boosted htmx requests get the same page."""
+    context = {"language": i18n.get_language(), **(context or {})}
+    response = templates.TemplateResponse(request, template, context, status_code=status_code)
+    response.headers["Vary"] = "HX-Request, Cookie, Accept-Language"
+    return response
