@@ -39,8 +39,8 @@ bench: $(VENV)/.installed
 
 ## messages: extract translatable text and update the catalogs (then translate the .po files)
 messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -o app/translations/messages.pot --no-location --sort-output --omit-header .
-	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --omit-header
+	$(BIN)/pybabel extract -F babel.cfg -o app/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

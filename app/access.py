@@ -4,7 +4,7 @@ import secrets
 
 from sqlmodel import Session, col, select
 
-from app.models import AccessCode, Delegation, Meeting, utcnow
+from app.models import AccessCode, Delegation, Meeting, ident, utcnow
 
 # No 0/O, 1/I/L or 5/S look-alikes: codes are read off paper and typed on phones.
 ALPHABET = "ABCDEFGHJKMNPQRTUVWXYZ2346789"
@@ -60,7 +60,7 @@ def issue_code(session: Session, meeting: Meeting, delegation: Delegation) -> Ac
     code = new_code()
     while code in taken:
         code = new_code()
-    access = AccessCode(meeting_id=meeting.id, delegation_id=delegation.id, code=code)
+    access = AccessCode(meeting_id=ident(meeting), delegation_id=ident(delegation), code=code)
     session.add(access)
     return access
 

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.i18n import _
-from app.models import Card, CardVersion, Delegation, Group, Meeting, utcnow
+from app.models import Card, CardVersion, Delegation, Group, Meeting, ident, utcnow
 
 AUTHOR_MAX = 120
 
@@ -123,9 +123,9 @@ def create_card(
     assert card.group is not None and card.ok
     stored = Card(
         id=card_id,
-        meeting_id=meeting.id,
-        group_id=card.group.id,
-        delegation_id=delegation.id,
+        meeting_id=ident(meeting),
+        group_id=ident(card.group),
+        delegation_id=ident(delegation),
         access_code_id=access_code_id,
         language=card.language,
         author_name=card.author_name,
@@ -176,7 +176,7 @@ def edit_card(session: Session, stored: Card, card: CardInput, seen_version: int
             _("This card was changed elsewhere since you opened it. Here is the latest version.")
         )
     assert card.group is not None and card.ok
-    new = (card.group.id, card.language, card.author_name, card.answers)
+    new = (ident(card.group), card.language, card.author_name, card.answers)
     if new == (stored.group_id, stored.language, stored.author_name, stored.answers):
         return False
     stored.group_id, stored.language, stored.author_name, stored.answers = new

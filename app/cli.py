@@ -23,7 +23,7 @@ from app.meetings import (
     meeting_groups,
     read_delegations_csv,
 )
-from app.models import AccessCode, Delegation, Meeting, RapporteurGroup, User
+from app.models import AccessCode, Delegation, Meeting, RapporteurGroup, User, ident
 from app.settings import get_settings
 
 ROOT = Path(__file__).parent.parent
@@ -140,7 +140,7 @@ def create_user(args: argparse.Namespace) -> int:
             if slug not in groups:
                 print(f"error: no group {slug!r}", file=sys.stderr)
                 return 1
-            session.add(RapporteurGroup(user_id=user.id, group_id=groups[slug].id))
+            session.add(RapporteurGroup(user_id=ident(user), group_id=ident(groups[slug])))
         session.commit()
     print(f"created {args.role} {args.username}")
     return 0
@@ -216,7 +216,11 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--kind", action="append", help="only delegations of this kind (repeatable)")
     c = add("print-posters", print_posters, "write one A4 QR poster per group")
     c.add_argument("output", help="HTML file to write")
-    c = add("create-user", create_user, "create an account (password from ACTIONCARDS_PASSWORD or asked)")
+    c = add(
+        "create-user",
+        create_user,
+        "create an account (password from ACTIONCARDS_PASSWORD or asked)",
+    )
     c.add_argument("username")
     c.add_argument("--role", choices=ROLES, required=True)
     c.add_argument("--name", help="the name shown to others")

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app.models import Delegation, Group, Meeting, utcnow
+from app.models import Delegation, Group, Meeting, ident, utcnow
 
 SHIPPED_DELEGATIONS = Path(__file__).parent / "data" / "delegations.csv"
 
@@ -39,7 +39,12 @@ def load_meeting(session: Session, path: Path) -> Meeting:
 
 def _upsert_meeting(session: Session, data: dict[str, Any]) -> Meeting:
     meeting = session.exec(select(Meeting).where(Meeting.slug == data["slug"])).first()
-    meeting = meeting or Meeting(slug=data["slug"])
+    meeting = meeting or Meeting(
+        slug=data["slug"],
+        venue=data["venue"],
+        start_date=data["start_date"],
+        end_date=data["end_date"],
+    )
     meeting.name = data["name"]
     meeting.venue = data["venue"]
     meeting.start_date = data["start_date"]
@@ -61,7 +66,7 @@ def _upsert_group(
     group = session.exec(
         select(Group).where(Group.meeting_id == meeting.id, Group.slug == data["slug"])
     ).first()
-    group = group or Group(meeting_id=meeting.id, slug=data["slug"])
+    group = group or Group(meeting_id=ident(meeting), slug=data["slug"], number=data["number"])
     group.number = data["number"]
     group.title = data["title"]
     group.description = data.get("description", {})

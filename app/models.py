@@ -1,7 +1,7 @@
 """All tables. Alembic (migrations/) owns the schema; these classes describe it."""
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -22,6 +22,17 @@ Localized = dict[str, str]
 def utcnow() -> datetime:
     """Return the current time in UTC; every timestamp is stored aware, in UTC."""
     return datetime.now(UTC)
+
+
+class HasId(Protocol):
+    id: int | None
+
+
+def ident(row: HasId) -> int:
+    """Return the primary key of a row that has been stored (and so has one)."""
+    if row.id is None:
+        raise ValueError(f"{row!r} has not been stored yet")
+    return row.id
 
 
 def json_column() -> Any:

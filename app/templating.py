@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from app import i18n
 from app.access import display as display_code
@@ -34,6 +35,18 @@ env.globals.update(
     text_direction=i18n.text_direction,
     LANGUAGES=i18n.LANGUAGES,
 )
+
+
+def field_attrs(errors: dict[str, str], name: str, hint_id: str | None = None) -> Markup:
+    """Return aria attributes that tie a field to its hint and its error message."""
+    ids = [hint_id] if hint_id else []
+    if errors.get(name):
+        ids.append(name.replace(".", "-") + "-error")
+    attrs = Markup(' aria-describedby="{}"').format(" ".join(ids)) if ids else Markup("")
+    return attrs + Markup(' aria-invalid="true"') if errors.get(name) else attrs
+
+
+env.globals["field_attrs"] = field_attrs
 
 
 @lru_cache

@@ -127,7 +127,9 @@ def create_api_card(
         card_id = card_id_for_key(delegate.delegation, idempotency_key)
     else:
         card_id = str(uuid.uuid4())
-    card = read_card_input(meeting, meeting_groups(session, meeting), body.model_dump(), body.answers)
+    card = read_card_input(
+        meeting, meeting_groups(session, meeting), body.model_dump(), body.answers
+    )
     existing = session.get(Card, card_id)
     if not card.ok and existing is None:
         raise _unprocessable(_errors(card))
@@ -153,7 +155,11 @@ def read_api_card(
 ) -> CardOut:
     """Read one of the delegation's cards, with its versions."""
     card = session.get(Card, parse_card_id(card_id) or "")
-    if card is None or card.meeting_id != meeting.id or card.delegation_id != delegate.delegation.id:
+    if (
+        card is None
+        or card.meeting_id != meeting.id
+        or card.delegation_id != delegate.delegation.id
+    ):
         raise HTTPException(404, "No such card.")
     return _card_out(session, card, with_versions=True)
 
@@ -170,4 +176,3 @@ def list_group_cards(
         Card.group_id == group.id, Card.delegation_id == delegate.delegation.id
     )
     return [_card_out(session, c) for c in session.exec(query.order_by(col(Card.created_at)))]
-

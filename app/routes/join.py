@@ -57,7 +57,9 @@ def create_sign_in(
 
 
 @router.get("/j/{code}")
-def read_slip_link(request: Request, session: SessionDep, meeting: MeetingDep, code: str) -> Response:
+def read_slip_link(
+    request: Request, session: SessionDep, meeting: MeetingDep, code: str
+) -> Response:
     """Sign in from the QR code on a slip; a bad code lands on the join form with a message."""
     access = find_active(session, meeting, code)
     if access is None:

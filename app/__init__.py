@@ -1,0 +1,1 @@
+"""ActionCards: index cards from delegations, turned into the rapporteurs' reports."""

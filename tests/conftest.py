@@ -1,0 +1,101 @@
+"""Fixtures: a fresh database per test (SQLite, and PostgreSQL when TEST_DATABASE_URL is set)."""
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlmodel import Session, SQLModel, select
+
+from app.access import issue_code
+from app.db import get_session, make_engine
+from app.main import create_app
+from app.meetings import load_meeting
+from app.models import AccessCode, Delegation, Meeting
+
+ROOT = Path(__file__).parent.parent
+MEETING_FILE = ROOT / "meetings" / "puerto-vallarta-2017.toml"
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # In CI nothing may be skipped for want of a database or a browser.
+    if IN_CI and not POSTGRES_URL:
+        pytest.exit("CI needs TEST_DATABASE_URL (PostgreSQL)", returncode=3)
+    if IN_CI and not shutil.which("chromium") and not Path("/usr/bin/chromium").exists():
+        pytest.exit("CI needs /usr/bin/chromium for the browser tests", returncode=3)
+
+
+def _reset_postgres(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(params=DATABASES)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database with the schema, a temp SQLite file or a wiped PostgreSQL schema."""
+    if request.param == "postgresql":
+        engine = make_engine(POSTGRES_URL)
+        _reset_postgres(engine)
+    else:
+        engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
+    SQLModel.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine) as session:
+        yield session
+
+
+@pytest.fixture
+def meeting(session: Session) -> Meeting:
+    """The Puerto Vallarta meeting, loaded from its file as `make run` does."""
+    return load_meeting(session, MEETING_FILE)
+
+
+@pytest.fixture
+def app(engine: Engine, meeting: Meeting):  # type: ignore[no-untyped-def]
+    application = create_app()
+
+    def override() -> Iterator[Session]:
+        with Session(engine) as s:
+            yield s
+
+    application.dependency_overrides[get_session] = override
+    return application
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app) as c:
+        yield c
+
+
+def code_for(session: Session, meeting: Meeting, name: str) -> str:
+    """Issue (or find) the access code of a delegation by name."""
+    delegation = session.exec(select(Delegation).where(Delegation.name == name)).one()
+    access: AccessCode = issue_code(session, meeting, delegation)
+    session.commit()
+    return access.code
+
+
+@pytest.fixture
+def mexico(session: Session, meeting: Meeting) -> str:
+    return code_for(session, meeting, "Mexico")
+
+
+@pytest.fixture
+def delegate(client: TestClient, mexico: str) -> TestClient:
+    """A phone signed in as the delegation of Mexico."""
+    response = client.post("/join", data={"code": mexico})
+    assert response.status_code == 200  # followed the redirect home
+    return client
