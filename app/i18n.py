@@ -2,14 +2,14 @@
 
 import unicodedata
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_datetime
+from babel.dates import format_datetime, format_interval
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -108,6 +108,11 @@ def text_direction(language: str) -> str:
 def format_time(moment: datetime, timezone: str = "UTC") -> str:
     """Format a timestamp in the meeting's time zone and the current language."""
     return format_datetime(moment.astimezone(ZoneInfo(timezone)), "medium", locale=get_language())
+
+
+def format_dates(start: date, end: date) -> str:
+    """Format a meeting's dates as the language writes a range ("4–6 December 2017")."""
+    return str(format_interval(start, end, "yMMMMd", locale=get_language()))
 
 
 def sort_key(text: str) -> str:

@@ -32,6 +32,7 @@ env.filters["delegation_name"] = lambda d: i18n.delegation_name(d.name, d.iso2)
 env.globals.update(
     language_name=i18n.language_name,
     format_time=i18n.format_time,
+    format_dates=i18n.format_dates,
     text_direction=i18n.text_direction,
     LANGUAGES=i18n.LANGUAGES,
 )
