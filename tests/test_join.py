@@ -94,9 +94,15 @@ def test_the_delegation_picker_exists_only_when_the_meeting_allows_it(
     session.commit()
     page = client.get("/join/delegation")
     assert page.status_code == 200
-    options = {o.get_text(): o["value"] for o in soup(page).select("#delegation option")}
-    assert len(options) == 195
+    assert len(soup(page).select("#delegations option")) == 195
     assert client.post("/join/delegation", data={"delegation": ""}).status_code == 422
-    response = client.post("/join/delegation", data={"delegation": options["Holy See"]})
+    wrong = client.post("/join/delegation", data={"delegation": "Atlantis"})
+    assert wrong.status_code == 422
+    assert "No delegation is called “Atlantis”" in error_for(wrong, "delegation")
+    assert soup(wrong).select_one("#delegation")["value"] == "Atlantis"
+    response = client.post("/join/delegation", data={"delegation": "holy see "})
     assert "You are writing cards for Holy See." in response.text
     assert client.get("/cards").status_code == 200
+    client.cookies.set("lang", "fr")
+    response = client.post("/join/delegation", data={"delegation": "Mexique"})
+    assert "Mexique" in soup(response).select_one(".who").get_text()

@@ -93,11 +93,13 @@ def create_picked_sign_in(
     """Sign the phone in as the delegation chosen from the list."""
     if not meeting.delegation_picker:
         raise HTTPException(404)
-    target = safe_next(form.get("next"))
-    chosen = form.get("delegation", "")
-    delegation = session.get(Delegation, int(chosen)) if chosen.isdigit() else None
+    target, typed = safe_next(form.get("next")), form.get("delegation", "").strip()
+    delegation = _find_delegation(session, typed)
     if delegation is None:
-        context = {"meeting": meeting, "next": target, "error": _("Choose your delegation.")}
+        error = _("Type your delegation's name and choose it from the list.")
+        if typed:
+            error = _("No delegation is called “%(name)s”. Choose one from the list.", name=typed)
+        context = {"meeting": meeting, "next": target, "typed": typed[:200], "error": error}
         return render(request, "join/picker.html", context | _picker(session), status_code=422)
     request.session.clear()
     request.session["delegation_id"] = delegation.id
@@ -105,8 +107,18 @@ def create_picked_sign_in(
 
 
 def _picker(session: SessionDep) -> dict[str, object]:
-    delegations = sorted(session.exec(select(Delegation)), key=lambda d: i18n.sort_key(d.name))
-    return {"delegations": delegations}
+    names = {i18n.delegation_name(d.name, d.iso2) for d in session.exec(select(Delegation))}
+    return {"names": sorted(names, key=i18n.sort_key)}
+
+
+def _find_delegation(session: SessionDep, typed: str) -> Delegation | None:
+    # The list shows names in the interface language; accept those and the stored ones.
+    wanted = i18n.sort_key(typed)
+    for delegation in session.exec(select(Delegation)):
+        shown = i18n.delegation_name(delegation.name, delegation.iso2)
+        if wanted and wanted in (i18n.sort_key(shown), i18n.sort_key(delegation.name)):
+            return delegation
+    return None
 
 
 @router.post("/signout")
