@@ -1,5 +1,6 @@
 """The database engine, SQLite pragmas and the per-request session."""
 
+import json
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Annotated, Any
@@ -14,10 +15,17 @@ from app.settings import get_settings
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets WAL, FULL sync, foreign keys and a busy timeout."""
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        return create_engine(url, pool_pre_ping=True, json_serializer=_json)
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": 10}, json_serializer=_json
+    )
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _json(value: Any) -> str:
+    # Stored as written, not as \u escapes, so that searching the text finds "é" and "移民".
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

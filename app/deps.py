@@ -3,16 +3,18 @@
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from sqlmodel import select
 
+from app import auth
 from app.access import find_active
 from app.db import SessionDep
 from app.meetings import current_meeting
-from app.models import AccessCode, Delegation, Group, Meeting
+from app.models import AccessCode, Delegation, Group, Meeting, User
 from app.settings import get_settings
 
 SESSION_KEY = "access_code_id"
+USER_KEY = "user_token"
 
 
 class NoMeeting(Exception):
@@ -20,7 +22,15 @@ class NoMeeting(Exception):
 
 
 class SignInRequired(Exception):
-    """The page is for a signed-in delegation."""
+    """The page is for a signed-in delegation, or (staff=True) a signed-in account."""
+
+    def __init__(self, staff: bool = False) -> None:
+        super().__init__()
+        self.staff = staff
+
+
+class Forbidden(Exception):
+    """Signed in, but this is not theirs to see or change."""
 
 
 def get_meeting(session: SessionDep) -> Meeting:
@@ -83,3 +93,60 @@ def group_by_slug(session: SessionDep, meeting: Meeting, slug: str) -> Group | N
     """Return one of the meeting's groups by its slug."""
     query = select(Group).where(Group.meeting_id == meeting.id, Group.slug == slug)
     return session.exec(query).first()
+
+
+def find_user(request: Request, session: SessionDep) -> User | None:
+    """Return the signed-in account (secretariat, co-facilitator, rapporteur), or None."""
+    token = request.session.get(USER_KEY)
+    if not isinstance(token, str):
+        return None
+    user = auth.session_user(session, token)
+    if user is None:
+        request.session.pop(USER_KEY, None)
+    return user
+
+
+MaybeUser = Annotated[User | None, Depends(find_user)]
+
+
+def require_user(user: MaybeUser) -> User:
+    """Return the signed-in account, or send the person to the sign-in page."""
+    if user is None:
+        raise SignInRequired(staff=True)
+    return user
+
+
+CurrentUser = Annotated[User, Depends(require_user)]
+
+
+def require_secretariat(user: CurrentUser) -> User:
+    """Return the signed-in account if it belongs to the secretariat."""
+    if user.role != "secretariat":
+        raise Forbidden()
+    return user
+
+
+Secretariat = Annotated[User, Depends(require_secretariat)]
+
+
+def readable_group(slug: str, session: SessionDep, meeting: MeetingDep, user: CurrentUser) -> Group:
+    """Return the group named in the path, if the account may read it."""
+    group = group_by_slug(session, meeting, slug)
+    if group is None:
+        raise HTTPException(404)
+    if not auth.can_read(session, user, group):
+        raise Forbidden()
+    return group
+
+
+def writable_group(
+    group: Annotated[Group, Depends(readable_group)], session: SessionDep, user: CurrentUser
+) -> Group:
+    """Return the group named in the path, if the account may change its work."""
+    if not auth.can_write(session, user, group):
+        raise Forbidden()
+    return group
+
+
+ReadableGroup = Annotated[Group, Depends(readable_group)]
+WritableGroup = Annotated[Group, Depends(writable_group)]

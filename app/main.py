@@ -15,9 +15,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import i18n
 from app.db import get_engine
-from app.deps import NoMeeting, SignInRequired
+from app.deps import Forbidden, NoMeeting, SignInRequired
 from app.i18n import _
-from app.routes import api, cards, health, join
+from app.routes import api, cards, health, join, report, staff, workspace
 from app.settings import get_settings
 from app.templating import STATIC, render
 
@@ -73,7 +73,8 @@ def create_app() -> FastAPI:
     )
     app.add_middleware(LanguageMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=500)
-    for router in (join.router, cards.router, api.router, health.router):
+    routers = (join, cards, staff, workspace, report, api, health)
+    for router in (module.router for module in routers):
         app.include_router(router)
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     _add_error_pages(app)
@@ -86,12 +87,18 @@ def _wants_json(request: Request) -> bool:
 
 def _add_error_pages(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
-    def sign_in(request: Request, _exc: SignInRequired) -> Response:
+    def sign_in(request: Request, exc: SignInRequired) -> Response:
         if _wants_json(request):
             detail = _("Send the delegation's access code as a Bearer token.")
             return JSONResponse({"detail": detail}, status_code=401)
         target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
-        return RedirectResponse(f"/join?next={target}", status_code=303)
+        page = "/signin" if exc.staff else "/join"
+        return RedirectResponse(f"{page}?next={target}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    def forbidden(request: Request, _exc: Forbidden) -> Response:
+        message = _("Your account cannot open this page. Ask the secretariat if you need it.")
+        return render(request, "error.html", {"message": message}, status_code=403)
 
     @app.exception_handler(NoMeeting)
     def no_meeting(request: Request, _exc: NoMeeting) -> Response:

@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app.models import Delegation, Group, Meeting, ident, utcnow
+from app.i18n import localize
+from app.models import Delegation, Group, Meeting, Tag, ident, utcnow
 
 SHIPPED_DELEGATIONS = Path(__file__).parent / "data" / "delegations.csv"
 
@@ -29,6 +30,8 @@ def load_meeting(session: Session, path: Path) -> Meeting:
         questions = data.get("questions", {})
         for group_data in data["groups"]:
             _upsert_group(session, meeting, group_data, questions)
+        for theme in data.get("themes", []):
+            _upsert_theme(session, meeting, theme)
     except KeyError as error:
         raise MeetingFileError(f"{path}: missing {error}") from error
     ensure_shipped_delegations(session)
@@ -75,6 +78,17 @@ def _upsert_group(
     session.add(group)
 
 
+def _upsert_theme(session: Session, meeting: Meeting, data: dict[str, Any]) -> None:
+    tag = session.exec(
+        select(Tag).where(
+            Tag.meeting_id == meeting.id, col(Tag.group_id).is_(None), Tag.slug == data["slug"]
+        )
+    ).first()
+    tag = tag or Tag(meeting_id=ident(meeting), slug=data["slug"])
+    tag.name = data["name"]
+    session.add(tag)
+
+
 def _question(key: str, questions: dict[str, Any]) -> dict[str, Any]:
     if key not in questions:
         raise MeetingFileError(f"the question {key!r} is asked but not described")
@@ -94,6 +108,14 @@ def current_meeting(session: Session, slug: str = "") -> Meeting | None:
     if slug:
         query = query.where(Meeting.slug == slug)
     return session.exec(query.order_by(col(Meeting.loaded_at).desc())).first()
+
+
+def kind_label(meeting: Meeting, kind: str) -> str:
+    """Name a kind of delegation in the current language, as the meeting file does."""
+    for item in meeting.delegation_kinds:
+        if item["slug"] == kind:
+            return localize(item["label"])
+    return kind
 
 
 def meeting_groups(session: Session, meeting: Meeting) -> list[Group]:

@@ -154,3 +154,90 @@ class RapporteurGroup(SQLModel, table=True):
 
     user_id: int = Field(foreign_key="user.id", primary_key=True)
     group_id: int = Field(foreign_key="group.id", primary_key=True)
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in account on one browser; deleted at sign-out."""
+
+    # sha256 of the random token kept in the cookie: a leaked table signs nobody in.
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+
+class Tag(SQLModel, table=True):
+    """A theme of the meeting (group_id empty) or a label a rapporteur made for one group."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    group_id: int | None = Field(default=None, foreign_key="group.id", index=True)
+    slug: str = Field(max_length=80)
+    name: Localized = json_column()
+
+
+class CardTag(SQLModel, table=True):
+    """A tag put on a card by a rapporteur."""
+
+    card_id: str = Field(foreign_key="card.id", primary_key=True, max_length=36)
+    tag_id: int = Field(foreign_key="tag.id", primary_key=True, index=True)
+
+
+class Recommendation(SQLModel, table=True):
+    """What several cards say, in the rapporteur's own words."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="group.id", index=True)
+    text: str = Field(max_length=2000)
+    position: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Support(SQLModel, table=True):
+    """A card behind a recommendation; a card may support several."""
+
+    recommendation_id: int = Field(foreign_key="recommendation.id", primary_key=True)
+    card_id: str = Field(foreign_key="card.id", primary_key=True, max_length=36, index=True)
+
+
+class SetAside(SQLModel, table=True):
+    """A card the report leaves out, and why: off topic or a duplicate of another card."""
+
+    card_id: str = Field(foreign_key="card.id", primary_key=True, max_length=36)
+    reason: str = Field(max_length=20)  # off_topic | duplicate
+    duplicate_of: str | None = Field(default=None, foreign_key="card.id", max_length=36)
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Report(SQLModel, table=True):
+    """The draft report of a group: the rapporteurs' texts, section by section."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="group.id", unique=True)
+    sections: dict[str, str] = json_column()
+    version: int = 0
+    updated_by: int | None = Field(default=None, foreign_key="user.id")
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ReportVersion(SQLModel, table=True):
+    """Every saved state of a report."""
+
+    __table_args__ = (UniqueConstraint("report_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    version: int
+    sections: dict[str, str] = json_column()
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LastLook(SQLModel, table=True):
+    """When a person last looked at a group's workspace, to count what is new since."""
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    group_id: int = Field(foreign_key="group.id", primary_key=True)
+    seen_at: datetime = Field(default_factory=utcnow)

@@ -1,4 +1,4 @@
-"""Jinja templates with gettext, and the helper that renders a page."""
+"""Jinja templates with gettext, and the one helper that renders a page or its fragment."""
 
 import hashlib
 from functools import lru_cache
@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from app import i18n
 from app.access import display as display_code
+from app.meetings import kind_label
 
 ROOT = Path(__file__).parent.parent
 STATIC = ROOT / "static"
@@ -23,8 +24,13 @@ env = Environment(
     extensions=["jinja2.ext.i18n"],
 )
 templates = Jinja2Templates(env=env)
+# Jinja's newstyle gettext fills in the variables itself: hand it the bare lookups.
 env.install_gettext_callables(  # type: ignore[attr-defined]
-    i18n.gettext, i18n.ngettext, newstyle=True
+    lambda message: i18n.translations(i18n.get_language()).ugettext(message),
+    lambda singular, plural, n: i18n.translations(i18n.get_language()).ungettext(
+        singular, plural, n
+    ),
+    newstyle=True,
 )
 env.filters["loc"] = i18n.localize
 env.filters["code"] = display_code
@@ -48,6 +54,7 @@ def field_attrs(errors: dict[str, str], name: str, hint_id: str | None = None) -
 
 
 env.globals["field_attrs"] = field_attrs
+env.globals["kind_label"] = kind_label
 
 
 @lru_cache
@@ -60,15 +67,22 @@ def static_url(name: str) -> str:
 env.globals["static_url"] = static_url
 
 
+def is_fragment_request(request: Request) -> bool:
+    """Tell an htmx request for part of a page from a plain visit (or a boosted one)."""
+    return "hx-request" in request.headers and "hx-boosted" not in request.headers
+
+
 def render(
     request: Request,
     template: str,
     context: dict[str, Any] | None = None,
     *,
     status_code: int = 200,
+    fragment: str | None = None,
 ) -> HTMLResponse:
-    """Render a page with the current language; boosted htmx requests get the same page."""
+    """Render a page, or for htmx only `fragment`: a partial that the page itself includes."""
+    name = fragment if fragment and is_fragment_request(request) else template
     context = {"language": i18n.get_language(), **(context or {})}
-    response = templates.TemplateResponse(request, template, context, status_code=status_code)
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
     response.headers["Vary"] = "HX-Request, Cookie, Accept-Language"
     return response

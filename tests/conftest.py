@@ -2,7 +2,9 @@
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,10 +13,22 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel, select
 
 from app.access import issue_code
+from app.auth import hash_password
+from app.cards import create_card, read_card_input
 from app.db import get_session, make_engine
 from app.main import create_app
-from app.meetings import load_meeting
-from app.models import AccessCode, Delegation, Meeting
+from app.meetings import load_meeting, meeting_groups
+from app.models import (
+    AccessCode,
+    Card,
+    Delegation,
+    Group,
+    Meeting,
+    RapporteurGroup,
+    User,
+    ident,
+    utcnow,
+)
 
 ROOT = Path(__file__).parent.parent
 MEETING_FILE = ROOT / "meetings" / "puerto-vallarta-2017.toml"
@@ -99,3 +113,101 @@ def delegate(client: TestClient, mexico: str) -> TestClient:
     response = client.post("/join", data={"code": mexico})
     assert response.status_code == 200  # followed the redirect home
     return client
+
+
+PASSWORD = "correct horse battery"
+
+
+def make_user(session: Session, username: str, role: str, groups: tuple[str, ...] = ()) -> User:
+    """Create an account, as the secretariat would, with a rapporteur's groups."""
+    user = User(
+        username=username, display_name=username.title(), role=role,
+        password_hash=hash_password(PASSWORD),
+    )  # fmt: skip
+    session.add(user)
+    session.flush()
+    for slug in groups:
+        group = session.exec(select(Group).where(Group.slug == slug)).one()
+        session.add(RapporteurGroup(user_id=ident(user), group_id=ident(group)))
+    session.commit()
+    return user
+
+
+@pytest.fixture
+def accounts(session: Session, meeting: Meeting) -> dict[str, User]:
+    """One account of each kind: the secretariat, a co-facilitator, two rapporteurs."""
+    return {
+        "secretariat": make_user(session, "sam", "secretariat"),
+        "cofacilitator": make_user(session, "cora", "cofacilitator"),
+        "rapporteur": make_user(session, "ravi", "rapporteur", ("human",)),
+        "other_rapporteur": make_user(session, "gloria", "rapporteur", ("global",)),
+    }
+
+
+def sign_in_as(client: TestClient, username: str) -> TestClient:
+    response = client.post("/signin", data={"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return client
+
+
+@pytest.fixture
+def rapporteur(client: TestClient, accounts: dict[str, User]) -> TestClient:
+    """A browser signed in as the rapporteur of the human dimension."""
+    return sign_in_as(client, "ravi")
+
+
+CARDS = [
+    (
+        "Mexico",
+        "es",
+        {
+            "commitments": "Poner fin a la detención de niñas y niños migrantes.",
+            "means": "Alternativas comunitarias",
+            "partnerships": "UNICEF",
+        },
+    ),
+    (
+        "Belgium",
+        "fr",
+        {
+            "commitments": "Mettre fin à la détention des enfants migrants.",
+            "means": "alternatives communautaires",
+        },
+    ),
+    (
+        "Philippines",
+        "en",
+        {
+            "commitments": "Recognise the skills and qualifications of migrants.",
+            "partnerships": "ILO, employers",
+        },
+    ),
+    ("Mexico", "es", {"commitments": "Tema fuera de la dimensión humana: turismo."}),
+    ("Kenya", "en", {"commitments": "End child immigration detention.", "partnerships": "unicef"}),
+]
+
+
+def add_card(
+    session: Session, meeting: Meeting, group: str, name: str, lang: str, answers: dict
+) -> Card:
+    delegation = session.exec(select(Delegation).where(Delegation.name == name)).one()
+    card = read_card_input(
+        meeting, meeting_groups(session, meeting), {"group": group, "language": lang}, answers
+    )
+    stored, _created = create_card(session, meeting, delegation, str(uuid.uuid4()), card)
+    return stored
+
+
+@pytest.fixture
+def human(session: Session, meeting: Meeting) -> list[Card]:
+    """Five cards in the human dimension, arriving a minute apart; one from another group."""
+    start = utcnow() - timedelta(hours=1)
+    cards = []
+    for minute, (name, lang, answers) in enumerate(CARDS):
+        card = add_card(session, meeting, "human", name, lang, answers)
+        card.created_at = start + timedelta(minutes=minute)
+        session.add(card)
+        cards.append(card)
+    add_card(session, meeting, "global", "France", "fr", {"commitments": "Autre groupe."})
+    session.commit()
+    return cards

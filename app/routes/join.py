@@ -121,13 +121,6 @@ def _find_delegation(session: SessionDep, typed: str) -> Delegation | None:
     return None
 
 
-@router.post("/signout")
-def delete_sign_in(request: Request) -> Response:
-    """Sign the phone out."""
-    request.session.clear()
-    return RedirectResponse("/", status_code=303)
-
-
 @router.get("/language/{code}")
 def update_language(code: str, next: str = "/") -> Response:
     """Switch the interface language and remember it in a cookie for a year."""

@@ -1,0 +1,86 @@
+"""Accounts: argon2 passwords, server-side sessions, and who may do what with a group."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from pwdlib import PasswordHash
+from sqlmodel import Session, col, delete, select
+
+from app.models import Group, RapporteurGroup, User, UserSession, ident, utcnow
+
+ROLES = ("secretariat", "cofacilitator", "rapporteur")
+SESSION_LIFETIME = timedelta(days=7)
+MIN_PASSWORD = 10
+hasher = PasswordHash.recommended()
+
+# Verifying against this when the username is unknown takes as long as a real check,
+# so response times do not tell which usernames exist.
+_DUMMY_HASH = hasher.hash("not a real password")
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with argon2."""
+    return hasher.hash(password)
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """Return the active user with this username and password, or None."""
+    user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    if user is None or not user.active:
+        hasher.verify(password, _DUMMY_HASH)
+        return None
+    return user if hasher.verify(password, user.password_hash) else None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(session: Session, user: User) -> str:
+    """Open a session for a user; return the token for the cookie (256 random bits)."""
+    token = secrets.token_urlsafe(32)
+    expires = utcnow() + SESSION_LIFETIME
+    session.add(UserSession(token_hash=_digest(token), user_id=ident(user), expires_at=expires))
+    session.commit()
+    return token
+
+
+def session_user(session: Session, token: str) -> User | None:
+    """Return the user of a live session token, or None."""
+    found = session.get(UserSession, _digest(token))
+    if found is None or found.expires_at < utcnow():
+        return None
+    user = session.get(User, found.user_id)
+    return user if user and user.active else None
+
+
+def end_session(session: Session, token: str) -> None:
+    """End a session at sign-out."""
+    session.exec(delete(UserSession).where(col(UserSession.token_hash) == _digest(token)))
+    session.commit()
+
+
+def end_all_sessions(session: Session, user: User) -> None:
+    """Sign a user out everywhere (after a password reset)."""
+    session.exec(delete(UserSession).where(col(UserSession.user_id) == user.id))
+
+
+def rapporteur_group_ids(session: Session, user: User) -> set[int]:
+    """Return the ids of the groups a rapporteur works on."""
+    query = select(RapporteurGroup.group_id).where(RapporteurGroup.user_id == user.id)
+    return set(session.exec(query))
+
+
+def can_read(session: Session, user: User, group: Group) -> bool:
+    """Secretariat and co-facilitators read every group; rapporteurs their own."""
+    if user.role in ("secretariat", "cofacilitator"):
+        return True
+    return group.id in rapporteur_group_ids(session, user)
+
+
+def can_write(session: Session, user: User, group: Group) -> bool:
+    """Rapporteurs change their own groups' work; the secretariat may step in anywhere."""
+    if user.role == "secretariat":
+        return True
+    return user.role == "rapporteur" and group.id in rapporteur_group_ids(session, user)

@@ -1,0 +1,347 @@
+"""The rapporteur's workspace: reading a group's cards, tagging, grouping, setting aside."""
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+
+from app import auth
+from app.cards import card_versions, parse_card_id
+from app.db import SessionDep
+from app.deps import CurrentUser, MeetingDep, ReadableGroup, WritableGroup
+from app.forms import FormData, safe_next
+from app.i18n import get_language
+from app.models import Card, Group, Meeting, Recommendation, Tag, User, ident, utcnow
+from app.templating import render
+from app.workspace import (
+    PAGE_SIZE,
+    SET_ASIDE_REASONS,
+    STATUSES,
+    CardFilter,
+    add_support,
+    arrivals,
+    card_by_number,
+    card_rows,
+    create_recommendation,
+    create_tag,
+    delete_recommendation,
+    filtered_ids,
+    group_tags,
+    last_look,
+    list_cards,
+    merge,
+    move_card,
+    new_since,
+    progress,
+    recommendations,
+    remove_support,
+    reorder,
+    restore,
+    set_aside,
+    set_tag,
+    split,
+)
+
+router = APIRouter(prefix="/groups/{slug}", include_in_schema=False)
+TEXT_LIMIT = 2000
+
+
+def _filter(request: Request) -> CardFilter:
+    params = request.query_params
+    status = params.get("status", "all")
+    tag, page = params.get("tag", ""), params.get("page", "1")
+    return CardFilter(
+        status=status if status in STATUSES else "all",
+        kind=params.get("kind", "")[:40],
+        tag=int(tag) if tag.isdigit() else None,
+        language=params.get("language", "")[:8],
+        q=params.get("q", "")[:200],
+        page=int(page) if page.isdigit() and int(page) > 0 else 1,
+    )
+
+
+def _context(
+    session: Session, meeting: Meeting, group: Group, user: User, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "meeting": meeting,
+        "group": group,
+        "user": user,
+        "can_write": auth.can_write(session, user, group),
+        "tags": group_tags(session, group),
+        "recommendations": recommendations(session, group),
+        "progress": progress(session, group),
+        "reasons": SET_ASIDE_REASONS,
+        "language": get_language(),
+        **extra,
+    }
+
+
+@router.get("")
+def read_workspace(
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    group: ReadableGroup,
+    user: CurrentUser,
+) -> Response:
+    """Show the group's cards (filtered, a page at a time) beside its recommendations."""
+    f = _filter(request)
+    seen_at = last_look(session, ident(user), group)
+    rows, total = list_cards(session, group, f, seen_at)
+    context = _context(
+        session,
+        meeting,
+        group,
+        user,
+        rows=rows,
+        total=total,
+        f=f,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        new_count=new_since(session, group, seen_at) if seen_at else 0,
+        now=utcnow().isoformat(),
+    )
+    return render(request, "workspace/workspace.html", context, fragment="workspace/_cards.html")
+
+
+@router.get("/arrivals")
+def read_arrivals(
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    group: ReadableGroup,
+    user: CurrentUser,
+    after: str = "",
+) -> Response:
+    """Return the cards that arrived since `after`, for the open workspace to add."""
+    try:
+        moment = datetime.fromisoformat(after)
+    except ValueError as error:
+        raise HTTPException(400) from error
+    f = _filter(request)
+    rows = arrivals(session, group, f, moment)
+    for row in rows:
+        row.is_new = True
+    context = _context(session, meeting, group, user, rows=rows, f=f, now=utcnow().isoformat())
+    return render(request, "workspace/_arrivals.html", context)
+
+
+def _card(session: Session, group: Group, card_id: str) -> Card:
+    card = session.get(Card, parse_card_id(card_id) or "")
+    if card is None or card.group_id != group.id:
+        raise HTTPException(404)
+    return card
+
+
+@router.get("/cards/{card_id}")
+def read_workspace_card(
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    group: ReadableGroup,
+    user: CurrentUser,
+    card_id: str,
+) -> Response:
+    """Show one card at a time (as on a phone), with its history and what was done with it."""
+    card = _card(session, group, card_id)
+    f = _filter(request)
+    [row] = card_rows(session, group, [card.id])
+    ids = _neighbours(session, group, f, card.id)
+    context = _context(
+        session, meeting, group, user, row=row, f=f, versions=card_versions(session, card), **ids
+    )
+    return render(request, "workspace/card.html", context)
+
+
+def _neighbours(session: Session, group: Group, f: CardFilter, card_id: str) -> dict[str, Any]:
+    # The previous and next cards within the same filters, for reading one at a time.
+    ids = filtered_ids(session, group, f)
+    index = ids.index(card_id) if card_id in ids else None
+    return {
+        "previous_id": ids[index - 1] if index else None,
+        "next_id": ids[index + 1] if index is not None and index + 1 < len(ids) else None,
+        "position": None if index is None else index + 1,
+        "count": len(ids),
+    }
+
+
+def _back(request: Request, form: dict[str, str], slug: str) -> Response:
+    target = safe_next(form.get("next"), f"/groups/{slug}")
+    return RedirectResponse(target, status_code=303)
+
+
+def _after_card_change(
+    request: Request,
+    session: Session,
+    meeting: Meeting,
+    group: Group,
+    user: User,
+    card: Card,
+    form: dict[str, str],
+) -> Response:
+    # htmx swaps the changed card and the recommendations; without it, back to the page.
+    if "hx-request" not in request.headers:
+        return _back(request, form, group.slug)
+    [row] = card_rows(session, group, [card.id])
+    context = _context(session, meeting, group, user, row=row, next_url=form.get("next", ""))
+    return render(request, "workspace/_card_changed.html", context)
+
+
+@router.post("/cards/{card_id}/tags")
+def update_card_tags(
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    group: WritableGroup,
+    user: CurrentUser,
+    card_id: str,
+    form: FormData,
+) -> Response:
+    """Put a tag (existing, or new by name) on a card, or take one off."""
+    card = _card(session, group, card_id)
+    tag: Tag | None = None
+    if form.get("new_tag", "").strip():
+        tag = create_tag(session, group, form["new_tag"].strip()[:80], get_language())
+    elif form.get("tag", "").isdigit():
+        tag = next((t for t in group_tags(session, group) if t.id == int(form["tag"])), None)
+    if tag is None:
+        raise HTTPException(400)
+    set_tag(session, card, tag, on=form.get("action", "add") != "remove")
+    session.commit()
+    return _after_card_change(request, session, meeting, group, user, card, form)
+
+
+def _recommendation(session: Session, group: Group, value: str | int) -> Recommendation:
+    rec = session.get(Recommendation, int(value)) if str(value).isdigit() else None
+    if rec is None or rec.group_id != group.id:
+        raise HTTPException(404)
+    return rec
+
+
+def _text(form: dict[str, str], name: str = "text") -> str:
+    text = form.get(name, "").strip()
+    if not text or len(text) > TEXT_LIMIT:
+        raise HTTPException(400)
+    return text
+
+
+@router.post("/cards/{card_id}/support")
+def create_support(
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    group: WritableGroup,
+    user: CurrentUser,
+    card_id: str,
+    form: FormData,
+) -> Response:
+    """Put a card behind a recommendation, or behind a new one written from it."""
+    card = _card(session, group, card_id)
+    if form.get("recommendation") == "new":
+        text = form.get("text", "").strip() or card.answers.get(_main_key(group), "")
+        create_recommendation(session, group, text[:TEXT_LIMIT], [card.id])
+    else:
+        add_support(
+            session, _recommendation(session, group, form.get("recommendation", "")), card.id
+        )
+    session.commit()
+    return _after_card_change(request, session, meeting, group, user, card, form)
+
+
+def _main_key(group: Group) -> str:
+    return next((q["key"] for q in group.questions if q["required"]), group.questions[0]["key"])
+
+
+@router.post("/cards/{card_id}/support/{recommendation_id}/delete")
+def delete_support(
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    group: WritableGroup,
+    user: CurrentUser,
+    card_id: str,
+    recommendation_id: int,
+    form: FormData,
+) -> Response:
+    """Take a card from behind a recommendation, or move it to another (`to`)."""
+    card = _card(session, group, card_id)
+    source = _recommendation(session, group, recommendation_id)
+    if form.get("to", "").isdigit():
+        move_card(session, card.id, source, _recommendation(session, group, form["to"]))
+    else:
+        remove_support(session, source, card.id)
+    session.commit()
+    return _after_card_change(request, session, meeting, group, user, card, form)
+
+
+@router.post("/cards/{card_id}/set-aside")
+def create_set_aside(
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    group: WritableGroup,
+    user: CurrentUser,
+    card_id: str,
+    form: FormData,
+) -> Response:
+    """Set a card aside as off topic, or as a duplicate of another card; or restore it."""
+    card = _card(session, group, card_id)
+    reason = form.get("reason", "")
+    if reason == "restore":
+        restore(session, card)
+    elif reason in SET_ASIDE_REASONS:
+        duplicate_of = _duplicate_of(session, group, form.get("duplicate_of", ""))
+        set_aside(session, card, reason, duplicate_of, user.id)
+    else:
+        raise HTTPException(400)
+    session.commit()
+    return _after_card_change(request, session, meeting, group, user, card, form)
+
+
+def _duplicate_of(session: Session, group: Group, number: str) -> str | None:
+    # Rapporteurs name cards by their number in the group (#12).
+    number = number.strip().lstrip("#")
+    return card_by_number(session, group, int(number)) if number.isdigit() else None
+
+
+@router.post("/recommendations")
+def create_group_recommendation(
+    session: SessionDep, group: WritableGroup, request: Request, form: FormData
+) -> Response:
+    """Write a new recommendation."""
+    create_recommendation(session, group, _text(form))
+    session.commit()
+    return _back(request, form, group.slug)
+
+
+@router.post("/recommendations/{recommendation_id}")
+def update_recommendation(
+    session: SessionDep,
+    group: WritableGroup,
+    request: Request,
+    recommendation_id: int,
+    form: FormData,
+) -> Response:
+    """Change a recommendation: its text, its place, merge it, split it, or delete it."""
+    rec = _recommendation(session, group, recommendation_id)
+    action = form.get("action", "edit")
+    if action == "edit":
+        rec.text, rec.updated_at = _text(form), utcnow()
+        session.add(rec)
+    elif action in ("up", "down"):
+        reorder(session, group, rec, -1 if action == "up" else 1)
+    elif action == "merge":
+        target = _recommendation(session, group, form.get("into", ""))
+        if target.id != rec.id:
+            merge(session, rec, target)
+    elif action == "split":
+        ids = [v for k, v in form.items() if k.startswith("card_")]
+        split(session, group, rec, ids, _text(form, "split_text"))
+    elif action == "delete":
+        delete_recommendation(session, rec)
+    else:
+        raise HTTPException(400)
+    session.commit()
+    return _back(request, form, group.slug)

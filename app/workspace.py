@@ -1,0 +1,470 @@
+"""A group's workspace: reading and sorting its cards into recommendations.
+
+Every card is in exactly one place: the inbox, one or more recommendations, or set aside
+(off topic, a duplicate, or withdrawn by its delegation).
+"""
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, true
+from sqlmodel import Session, String, cast, col, delete, select
+
+from app.models import (
+    Card,
+    CardTag,
+    Delegation,
+    Group,
+    LastLook,
+    Recommendation,
+    SetAside,
+    Support,
+    Tag,
+    ident,
+    utcnow,
+)
+
+PAGE_SIZE = 50
+STATUSES = ("inbox", "grouped", "set_aside", "withdrawn", "all")
+SET_ASIDE_REASONS = ("off_topic", "duplicate")
+
+
+@dataclass
+class CardFilter:
+    """What the rapporteur chose to see; empty values mean everything."""
+
+    status: str = "all"
+    kind: str = ""
+    tag: int | None = None
+    language: str = ""
+    q: str = ""
+    page: int = 1
+
+    def query_string(self, **changes: Any) -> str:
+        """Return these filters as a URL query, with some values changed."""
+        values = {
+            "status": self.status,
+            "kind": self.kind,
+            "tag": self.tag or "",
+            "language": self.language,
+            "q": self.q,
+            "page": self.page,
+        }
+        values.update(changes)
+        return urlencode({k: v for k, v in values.items() if v not in ("", None, 1, "all")})
+
+
+def _has_support() -> ColumnElement[bool]:
+    return exists().where(col(Support.card_id) == col(Card.id))
+
+
+def _is_set_aside() -> ColumnElement[bool]:
+    return exists().where(col(SetAside.card_id) == col(Card.id))
+
+
+def _status_clause(status: str) -> ColumnElement[bool]:
+    active = col(Card.status) == "active"
+    if status == "inbox":
+        return and_(active, not_(_has_support()), not_(_is_set_aside()))
+    if status == "grouped":
+        return and_(active, _has_support())
+    if status == "set_aside":
+        return and_(active, _is_set_aside())
+    if status == "withdrawn":
+        return col(Card.status) == "withdrawn"
+    return true()
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _filter_clauses(group: Group, f: CardFilter) -> list[ColumnElement[bool]]:
+    clauses = [col(Card.group_id) == group.id, _status_clause(f.status)]
+    if f.kind:
+        clauses.append(col(Delegation.kind) == f.kind)
+    if f.language:
+        clauses.append(col(Card.language) == f.language)
+    if f.tag:
+        clauses.append(
+            exists().where(col(CardTag.card_id) == col(Card.id), col(CardTag.tag_id) == f.tag)
+        )
+    if f.q.strip():
+        pattern = _like(f.q.strip().lower())
+        searched = [cast(Card.answers, String), Delegation.name, Card.author_name]
+        clauses.append(or_(*[func.lower(column).like(pattern, escape="\\") for column in searched]))
+    return clauses
+
+
+@dataclass
+class CardRow:
+    """A card as the workspace shows it, with what the rapporteur did with it."""
+
+    card: Card
+    delegation: Delegation
+    number: int
+    tags: list[Tag] = field(default_factory=list)
+    recommendation_ids: list[int] = field(default_factory=list)
+    set_aside: SetAside | None = None
+    is_new: bool = False
+
+    @property
+    def place(self) -> str:
+        if self.card.status == "withdrawn":
+            return "withdrawn"
+        if self.set_aside:
+            return "set_aside"
+        return "grouped" if self.recommendation_ids else "inbox"
+
+
+def _numbered(group: Group) -> Any:
+    """Number a group's cards 1, 2, 3... in order of arrival: the handle rapporteurs use."""
+    number = func.row_number().over(order_by=(col(Card.created_at), col(Card.id)))
+    return (
+        select(col(Card.id).label("card_id"), number.label("number"))
+        .where(col(Card.group_id) == group.id)
+        .subquery()
+    )
+
+
+def list_cards(
+    session: Session, group: Group, f: CardFilter, seen_at: datetime | None = None
+) -> tuple[list[CardRow], int]:
+    """Return one page of the group's cards matching the filters, and how many match."""
+    clauses = _filter_clauses(group, f)
+    total = session.exec(
+        select(func.count())
+        .select_from(Card)
+        .join(Delegation, col(Delegation.id) == Card.delegation_id)
+        .where(*clauses)
+    ).one()
+    numbers = _numbered(group)
+    query = (
+        select(Card, Delegation, numbers.c.number)
+        .join(Delegation, col(Delegation.id) == Card.delegation_id)
+        .join(numbers, numbers.c.card_id == Card.id)
+        .where(*clauses)
+        .order_by(col(Card.created_at), col(Card.id))
+        .offset((max(f.page, 1) - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    )
+    rows = [
+        CardRow(card=card, delegation=delegation, number=number)
+        for card, delegation, number in session.exec(query)
+    ]
+    _attach(session, rows, seen_at)
+    return rows, total
+
+
+def filtered_ids(session: Session, group: Group, f: CardFilter) -> list[str]:
+    """Return the ids of every card matching the filters, in order of arrival."""
+    query = (
+        select(Card.id)
+        .join(Delegation, col(Delegation.id) == Card.delegation_id)
+        .where(*_filter_clauses(group, f))
+        .order_by(col(Card.created_at), col(Card.id))
+    )
+    return list(session.exec(query))
+
+
+def card_by_number(session: Session, group: Group, number: int) -> str | None:
+    """Return the id of the group's card with this number, if there is one."""
+    numbers = _numbered(group)
+    query = select(numbers.c.card_id).where(numbers.c.number == number)
+    return session.exec(query).first()
+
+
+def card_rows(session: Session, group: Group, card_ids: list[str]) -> list[CardRow]:
+    """Return the workspace rows of some cards of the group, in order of arrival."""
+    if not card_ids:
+        return []
+    numbers = _numbered(group)
+    query = (
+        select(Card, Delegation, numbers.c.number)
+        .join(Delegation, col(Delegation.id) == Card.delegation_id)
+        .join(numbers, numbers.c.card_id == Card.id)
+        .where(col(Card.id).in_(card_ids))
+        .order_by(col(Card.created_at), col(Card.id))
+    )
+    rows = [CardRow(card=c, delegation=d, number=n) for c, d, n in session.exec(query)]
+    _attach(session, rows, None)
+    return rows
+
+
+def _attach(session: Session, rows: list[CardRow], seen_at: datetime | None) -> None:
+    # Three queries for the whole page rather than three per card.
+    by_id = {row.card.id: row for row in rows}
+    if not by_id:
+        return
+    tag_query = (
+        select(CardTag.card_id, Tag)
+        .join(Tag, col(Tag.id) == CardTag.tag_id)
+        .where(col(CardTag.card_id).in_(by_id))
+    )
+    for card_id, tag in session.exec(tag_query):
+        by_id[card_id].tags.append(tag)
+    support_query = select(Support).where(col(Support.card_id).in_(by_id))
+    for support in session.exec(support_query):
+        by_id[support.card_id].recommendation_ids.append(support.recommendation_id)
+    for aside in session.exec(select(SetAside).where(col(SetAside.card_id).in_(by_id))):
+        by_id[aside.card_id].set_aside = aside
+    for row in rows:
+        row.is_new = seen_at is not None and row.card.created_at > seen_at
+
+
+@dataclass
+class Progress:
+    """Where the group's cards stand, and who is not yet reflected in the report."""
+
+    total: int = 0
+    inbox: int = 0
+    grouped: int = 0
+    set_aside: int = 0
+    withdrawn: int = 0
+    unreflected_delegations: list[str] = field(default_factory=list)
+
+
+def progress(session: Session, group: Group) -> Progress:
+    """Count the group's cards by place, in a handful of aggregate queries."""
+    result = Progress()
+    group_cards = col(Card.group_id) == group.id
+    result.total = session.exec(select(func.count()).where(group_cards)).one()
+    for status in ("inbox", "grouped", "set_aside", "withdrawn"):
+        clause = _status_clause(status)
+        count = session.exec(
+            select(func.count()).select_from(Card).where(group_cards, clause)
+        ).one()
+        setattr(result, status, count)
+    names = session.exec(
+        select(Delegation.name)
+        .distinct()
+        .join(Card, col(Card.delegation_id) == Delegation.id)
+        .where(group_cards, _status_clause("inbox"))
+        .order_by(col(Delegation.name))
+    )
+    result.unreflected_delegations = list(names)
+    return result
+
+
+def new_since(session: Session, group: Group, moment: datetime) -> int:
+    """Count the group's cards that arrived after a moment."""
+    query = select(func.count()).where(col(Card.group_id) == group.id, Card.created_at > moment)
+    return session.exec(query).one()
+
+
+def arrivals(session: Session, group: Group, f: CardFilter, after: datetime) -> list[CardRow]:
+    """Return cards matching the filters that arrived after a moment, oldest first."""
+    clauses = [*_filter_clauses(group, f), col(Card.created_at) > after]
+    query = (
+        select(Card.id)
+        .join(Delegation, col(Delegation.id) == Card.delegation_id)
+        .where(*clauses)
+        .limit(PAGE_SIZE)
+    )
+    return card_rows(session, group, list(session.exec(query)))
+
+
+def last_look(session: Session, user_id: int, group: Group) -> datetime | None:
+    """Return when the person last opened the workspace, and remember that they do now."""
+    look = session.get(LastLook, (user_id, group.id))
+    previous = look.seen_at if look else None
+    look = look or LastLook(user_id=user_id, group_id=ident(group))
+    look.seen_at = utcnow()
+    session.add(look)
+    session.commit()
+    return previous
+
+
+# --- Tags -------------------------------------------------------------------------------------
+
+
+def group_tags(session: Session, group: Group) -> list[Tag]:
+    """Return the meeting's themes and the group's own tags."""
+    query = select(Tag).where(
+        col(Tag.meeting_id) == group.meeting_id,
+        or_(col(Tag.group_id).is_(None), col(Tag.group_id) == group.id),
+    )
+    return sorted(session.exec(query), key=lambda t: (t.group_id is not None, t.id or 0))
+
+
+def create_tag(session: Session, group: Group, name: str, language: str) -> Tag:
+    """Make a tag for the group, or return the one of that name."""
+    for tag in group_tags(session, group):
+        if name.casefold() in (n.casefold() for n in tag.name.values()):
+            return tag
+    tag = Tag(meeting_id=group.meeting_id, group_id=group.id, slug=name[:80], name={language: name})
+    session.add(tag)
+    session.flush()
+    return tag
+
+
+def set_tag(session: Session, card: Card, tag: Tag, on: bool) -> None:
+    """Put a tag on a card, or take it off."""
+    existing = session.get(CardTag, (card.id, tag.id))
+    if on and existing is None:
+        session.add(CardTag(card_id=card.id, tag_id=ident(tag)))
+    elif not on and existing is not None:
+        session.delete(existing)
+
+
+# --- Recommendations --------------------------------------------------------------------------
+
+
+@dataclass
+class RecommendationView:
+    """A recommendation with the cards and delegations behind it."""
+
+    recommendation: Recommendation
+    cards: list[Card] = field(default_factory=list)
+    delegations: list[Delegation] = field(default_factory=list)
+    kinds: Counter[str] = field(default_factory=Counter)
+    means: list[str] = field(default_factory=list)
+    partnerships: list[str] = field(default_factory=list)
+
+    @property
+    def support(self) -> int:
+        return len(self.delegations)
+
+
+def recommendations(session: Session, group: Group) -> list[RecommendationView]:
+    """Return the group's recommendations in the rapporteur's order, with their support."""
+    query = select(Recommendation).where(Recommendation.group_id == group.id)
+    recs = list(session.exec(query.order_by(col(Recommendation.position), col(Recommendation.id))))
+    views = {ident(r): RecommendationView(r) for r in recs}
+    if not views:
+        return []
+    support_query = (
+        select(Support.recommendation_id, Card, Delegation)
+        .join(Card, col(Card.id) == Support.card_id)
+        .join(Delegation, col(Delegation.id) == Card.delegation_id)
+        .where(col(Support.recommendation_id).in_(views), col(Card.status) == "active")
+        .order_by(col(Card.created_at))
+    )
+    seen: dict[int, set[int]] = defaultdict(set)
+    for rec_id, card, delegation in session.exec(support_query):
+        view = views[rec_id]
+        view.cards.append(card)
+        if delegation.id not in seen[rec_id]:
+            seen[rec_id].add(ident(delegation))
+            view.delegations.append(delegation)
+            view.kinds[delegation.kind] += 1
+        _add_distinct(view.means, card.answers.get("means", ""))
+        _add_distinct(view.partnerships, card.answers.get("partnerships", ""))
+    return list(views.values())
+
+
+def _add_distinct(texts: list[str], text: str) -> None:
+    key = " ".join(text.split()).casefold()
+    if key and key not in {" ".join(t.split()).casefold() for t in texts}:
+        texts.append(text)
+
+
+def by_support(views: list[RecommendationView]) -> list[RecommendationView]:
+    """Order recommendations for the report: most supported first, then the rapporteur's order."""
+    return sorted(views, key=lambda v: -v.support)
+
+
+def create_recommendation(
+    session: Session, group: Group, text: str, card_ids: Sequence[str] = ()
+) -> Recommendation:
+    """Write a new recommendation at the end of the list, backed by some cards."""
+    last = session.exec(
+        select(func.max(Recommendation.position)).where(Recommendation.group_id == group.id)
+    ).one()
+    rec = Recommendation(group_id=ident(group), text=text, position=(last or 0) + 1)
+    session.add(rec)
+    session.flush()
+    for card_id in card_ids:
+        add_support(session, rec, card_id)
+    return rec
+
+
+def add_support(session: Session, rec: Recommendation, card_id: str) -> None:
+    """Count a card behind a recommendation; it leaves the inbox (and any set-aside)."""
+    if session.get(Support, (rec.id, card_id)) is None:
+        session.add(Support(recommendation_id=ident(rec), card_id=card_id))
+    aside = session.get(SetAside, card_id)
+    if aside is not None:
+        session.delete(aside)
+
+
+def remove_support(session: Session, rec: Recommendation, card_id: str) -> None:
+    """Take a card from behind a recommendation."""
+    support = session.get(Support, (rec.id, card_id))
+    if support is not None:
+        session.delete(support)
+
+
+def move_card(
+    session: Session, card_id: str, source: Recommendation, target: Recommendation
+) -> None:
+    """Move a card from one recommendation to another."""
+    remove_support(session, source, card_id)
+    add_support(session, target, card_id)
+
+
+def merge(session: Session, source: Recommendation, target: Recommendation) -> None:
+    """Fold one recommendation into another: its cards now support the target."""
+    for support in session.exec(select(Support).where(Support.recommendation_id == source.id)):
+        if session.get(Support, (target.id, support.card_id)) is None:
+            session.add(Support(recommendation_id=ident(target), card_id=support.card_id))
+        session.delete(support)
+    session.flush()
+    session.delete(source)
+
+
+def split(
+    session: Session, group: Group, source: Recommendation, card_ids: list[str], text: str
+) -> Recommendation:
+    """Make a new recommendation from some of the cards behind another."""
+    new = create_recommendation(session, group, text)
+    for card_id in card_ids:
+        move_card(session, card_id, source, new)
+    return new
+
+
+def reorder(session: Session, group: Group, rec: Recommendation, step: int) -> None:
+    """Move a recommendation up (-1) or down (+1) in the rapporteur's list."""
+    query = select(Recommendation).where(Recommendation.group_id == group.id)
+    ordered = list(
+        session.exec(query.order_by(col(Recommendation.position), col(Recommendation.id)))
+    )
+    index = ordered.index(rec)
+    other = index + step
+    if 0 <= other < len(ordered):
+        ordered[index], ordered[other] = ordered[other], ordered[index]
+    for position, item in enumerate(ordered, start=1):
+        item.position = position
+        session.add(item)
+
+
+def delete_recommendation(session: Session, rec: Recommendation) -> None:
+    """Delete a recommendation; cards behind nothing else go back to the inbox."""
+    session.exec(delete(Support).where(col(Support.recommendation_id) == rec.id))
+    session.delete(rec)
+
+
+# --- Set aside --------------------------------------------------------------------------------
+
+
+def set_aside(
+    session: Session, card: Card, reason: str, duplicate_of: str | None, user_id: int | None
+) -> None:
+    """Leave a card out of the report, saying why; it no longer backs any recommendation."""
+    session.exec(delete(Support).where(col(Support.card_id) == card.id))
+    aside = session.get(SetAside, card.id) or SetAside(card_id=card.id, reason=reason)
+    aside.reason, aside.duplicate_of, aside.user_id = reason, duplicate_of, user_id
+    aside.created_at = utcnow()
+    session.add(aside)
+
+
+def restore(session: Session, card: Card) -> None:
+    """Put a set-aside card back in the inbox."""
+    aside = session.get(SetAside, card.id)
+    if aside is not None:
+        session.delete(aside)

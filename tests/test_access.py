@@ -1,0 +1,181 @@
+"""Every route against every role: who gets in, and what the others get instead.
+
+A route added without a rule here fails `test_every_route_has_a_rule`.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.models import Meeting, Recommendation, User
+from tests.conftest import add_card, code_for, sign_in_as
+
+ROLES = (
+    "anonymous", "owner", "other_delegation", "other_rapporteur", "rapporteur",
+    "cofacilitator", "secretariat",
+)  # fmt: skip
+STAFF = ("other_rapporteur", "rapporteur", "cofacilitator", "secretariat")
+DELEGATES = ("owner", "other_delegation")
+
+
+def public(status: int = 200) -> dict[str, int]:
+    return dict.fromkeys(ROLES, status)
+
+
+def delegate_page(owner: int, other: int | None = None) -> dict[str, int]:
+    """Pages for the delegation that owns the card; the others are sent to the join page."""
+    rules = dict.fromkeys(ROLES, 303)
+    rules.update(owner=owner, other_delegation=owner if other is None else other)
+    return rules
+
+
+def api(owner: int, other: int | None = None) -> dict[str, int]:
+    rules = dict.fromkeys(ROLES, 401)
+    rules.update(owner=owner, other_delegation=owner if other is None else other)
+    return rules
+
+
+def staff_read(status: int = 200) -> dict[str, int]:
+    rules = dict.fromkeys(ROLES, 303)
+    rules.update(other_rapporteur=403, rapporteur=status, cofacilitator=status, secretariat=status)
+    return rules
+
+
+def staff_write(status: int = 303) -> dict[str, int]:
+    rules = staff_read(status)
+    rules["cofacilitator"] = 403
+    return rules
+
+
+def secretariat(status: int = 200) -> dict[str, int]:
+    rules = dict.fromkeys(ROLES, 303)
+    rules.update(dict.fromkeys(STAFF, 403), secretariat=status)
+    return rules
+
+
+# (method, path template): (form or JSON body, expected status per role)
+RULES: dict[tuple[str, str], tuple[dict | None, dict[str, int]]] = {
+    ("GET", "/"): (None, public()),
+    ("GET", "/join"): (None, public()),
+    ("POST", "/join"): ({"code": "nope"}, public(422)),
+    ("GET", "/j/{code}"): (None, public(404)),  # a wrong code: a right one would sign in
+    ("GET", "/join/delegation"): (None, public(404)),
+    ("POST", "/join/delegation"): ({"delegation": "Chile"}, public(404)),
+    ("GET", "/language/{code}"): (None, public(303)),
+    ("POST", "/signout"): (None, public(303)),
+    ("GET", "/signin"): (None, public()),
+    ("POST", "/signin"): ({"username": "x", "password": "y"}, public(422)),
+    ("GET", "/healthz"): (None, public()),
+    ("GET", "/g/{slug}"): (None, public(303)),
+    ("GET", "/cards/new"): (None, delegate_page(200)),
+    ("POST", "/cards"): ({"group": "human"}, delegate_page(422)),
+    ("GET", "/cards"): (None, delegate_page(200)),
+    ("GET", "/cards/{card_id}"): (None, delegate_page(200, 404)),
+    ("GET", "/cards/{card_id}/edit"): (None, delegate_page(200, 404)),
+    ("POST", "/cards/{card_id}/edit"): ({"group": "human"}, delegate_page(422, 404)),
+    ("GET", "/cards/{card_id}/withdraw"): (None, delegate_page(200, 404)),
+    ("POST", "/cards/{card_id}/withdraw"): (None, delegate_page(303, 404)),
+    ("GET", "/api/groups"): (None, public()),
+    ("POST", "/api/cards"): ({"group": "human", "answers": {}, "language": "en"}, api(422)),
+    ("GET", "/api/cards/{card_id}"): (None, api(200, 404)),
+    ("GET", "/api/groups/{slug}/cards"): (None, api(200)),
+    ("GET", "/groups"): (None, {**staff_read(), "other_rapporteur": 200}),
+    ("GET", "/groups/{slug}"): (None, staff_read()),
+    ("GET", "/groups/{slug}/arrivals"): (None, staff_read(400)),
+    ("GET", "/groups/{slug}/cards/{card_id}"): (None, staff_read()),
+    ("POST", "/groups/{slug}/cards/{card_id}/tags"): ({"new_tag": "x"}, staff_write()),
+    ("POST", "/groups/{slug}/cards/{card_id}/support"): ({"recommendation": "new"}, staff_write()),
+    ("POST", "/groups/{slug}/cards/{card_id}/support/{recommendation_id}/delete"): (
+        None,
+        staff_write(),
+    ),  # fmt: skip
+    ("POST", "/groups/{slug}/cards/{card_id}/set-aside"): ({"reason": "off_topic"}, staff_write()),
+    ("POST", "/groups/{slug}/recommendations"): ({"text": "x"}, staff_write()),
+    ("POST", "/groups/{slug}/recommendations/{recommendation_id}"): (
+        {"action": "edit", "text": "y"},
+        staff_write(),
+    ),  # fmt: skip
+    ("GET", "/groups/{slug}/report"): (None, staff_read()),
+    ("POST", "/groups/{slug}/report"): ({"version": "0", "summary": "s"}, staff_write()),
+    ("GET", "/groups/{slug}/report/print"): (None, staff_read()),
+    ("GET", "/groups/{slug}/report.docx"): (None, staff_read()),
+    ("GET", "/groups/{slug}/report.md"): (None, staff_read()),
+    ("GET", "/groups/{slug}/report/present"): (None, staff_read()),
+    ("GET", "/accounts"): (None, secretariat()),
+    ("POST", "/accounts"): ({"username": ""}, secretariat(422)),
+    ("POST", "/accounts/{account_id}/password"): ({"password": "x"}, secretariat(422)),
+}
+
+
+def api_routes(routes: list[Any]) -> Iterator[APIRoute]:
+    """Yield every route of the app, looking inside included routers."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif hasattr(route, "original_router"):  # FastAPI keeps included routers whole
+            yield from api_routes(route.original_router.routes)
+
+
+def test_every_route_has_a_rule(app: FastAPI) -> None:
+    routes = {(method, r.path) for r in api_routes(app.routes) for method in r.methods}
+    assert len(routes) > 40
+    assert routes - set(RULES) == set(), "add a rule for each new route to RULES"
+    assert set(RULES) - routes == set()
+
+
+@pytest.fixture
+def world(
+    app: FastAPI, session: Session, meeting: Meeting, accounts: dict[str, User]
+) -> Iterator[dict]:
+    """A Mexico card in the human group, a recommendation, and a browser per role."""
+    card = add_card(session, meeting, "human", "Mexico", "en", {"commitments": "Protect children."})
+    rec = Recommendation(group_id=card.group_id, text="R")
+    session.add(rec)
+    session.commit()
+    mexico = code_for(session, meeting, "Mexico")
+    clients: dict[str, TestClient] = {}
+    for role in ROLES:
+        client = TestClient(app).__enter__()
+        if role in DELEGATES:
+            code = mexico if role == "owner" else code_for(session, meeting, "France")
+            client.post("/join", data={"code": code})
+            client.headers["Authorization"] = f"Bearer {code}"
+        elif role != "anonymous":
+            sign_in_as(client, accounts[role].username)
+        clients[role] = client
+    yield {
+        "clients": clients,
+        "values": {
+            "slug": "human", "card_id": card.id, "recommendation_id": str(rec.id),
+            "account_id": str(accounts["rapporteur"].id), "code": "WRONG234",
+        },
+        "card": card,
+    }  # fmt: skip
+    for client in clients.values():
+        client.__exit__(None, None, None)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_route_answers_each_role_as_expected(world: dict, role: str, session: Session) -> None:
+    client = world["clients"][role]
+    results = {}
+    for (method, template), (body, expected) in RULES.items():
+        path = template.format(**world["values"])
+        if template == "/groups/{slug}/arrivals":
+            path += "?after=not-a-time"
+        if "withdraw" in template or "signout" in template:
+            continue  # checked last: they change the world for the other routes
+        kwargs = {"json": body} if template.startswith("/api/") else {"data": body}
+        response = client.request(method, path, follow_redirects=False, **kwargs)
+        results[(method, template)] = (response.status_code, expected[role])
+    wrong = {route: got for route, got in results.items() if got[0] != got[1]}
+    assert wrong == {}, f"{role}: (got, expected)"
+    for template in ("/cards/{card_id}/withdraw", "/signout"):
+        expected = RULES[("POST", template)][1][role]
+        response = client.post(template.format(**world["values"]), follow_redirects=False)
+        assert response.status_code == expected, template

@@ -1,0 +1,262 @@
+"""A rapporteur turns the group's cards into recommendations, and nothing gets lost."""
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.cards import withdraw_card
+from app.meetings import meeting_groups
+from app.models import Card, Meeting, Recommendation, SetAside, Support
+from app.workspace import recommendations
+from tests.conftest import CARDS, add_card
+from tests.helpers import soup
+
+
+def numbers(page) -> list[str]:  # type: ignore[no-untyped-def]
+    return [a.get_text() for a in soup(page).select(".ws-card h3 a")]
+
+
+def test_the_workspace_lists_the_groups_cards_in_order_of_arrival(
+    rapporteur: TestClient, human: list[Card]
+) -> None:
+    page = rapporteur.get("/groups/human")
+    assert numbers(page) == ["#1", "#2", "#3", "#4", "#5"]
+    first = soup(page).select_one(".ws-card")
+    assert "Mexico" in first.h3.get_text()
+    assert "Member State" in first.get_text() and "Spanish" in first.get_text()
+    assert "Poner fin a la detención" in first.get_text()
+    assert "5 cards: 5 in the inbox" in " ".join(
+        soup(page).select_one("#progress").get_text().split()
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("language=fr", ["#2"]),
+        ("q=detention", ["#5"]),
+        ("q=D%C3%89TENTION", ["#2"]),  # case does not matter, accents do
+        ("q=kenya", ["#5"]),
+        ("kind=member_state&language=en", ["#3", "#5"]),
+        ("status=withdrawn", []),
+        ("q=100%25", []),  # a % is searched for, not a wildcard
+    ],
+)
+def test_filters(
+    rapporteur: TestClient, human: list[Card], query: str, expected: list[str]
+) -> None:
+    assert numbers(rapporteur.get(f"/groups/human?{query}")) == expected
+
+
+def test_grouping_cards_into_a_recommendation(
+    rapporteur: TestClient, human: list[Card], session: Session
+) -> None:
+    mexico, belgium, philippines, off_topic, kenya = human
+    rapporteur.post(f"/groups/human/cards/{mexico.id}/support", data={"recommendation": "new"})
+    [rec] = session.exec(select(Recommendation)).all()
+    assert rec.text == CARDS[0][2]["commitments"]
+    for card in (belgium, kenya):
+        rapporteur.post(f"/groups/human/cards/{card.id}/support", data={"recommendation": rec.id})
+    rapporteur.post(
+        f"/groups/human/recommendations/{rec.id}",
+        data={"action": "edit", "text": "End the immigration detention of children."},
+    )
+    session.expire_all()
+    group = meeting_groups(session, session.exec(select(Meeting)).one())[5]
+    [view] = recommendations(session, group)
+    assert view.recommendation.text == "End the immigration detention of children."
+    assert [d.name for d in view.delegations] == ["Mexico", "Belgium", "Kenya"]
+    assert view.kinds == {"member_state": 3}
+    assert view.means == ["Alternativas comunitarias", "alternatives communautaires"]
+    assert view.partnerships == ["UNICEF"]  # "unicef" on another card is the same partner
+    page = rapporteur.get("/groups/human")
+    assert "2 in the inbox" in page.text and "3 in recommendations" in page.text
+    assert "Not yet reflected in the report: 2 cards from 2 delegations" in page.text
+    assert "Mexico, Philippines" in soup(page).select_one("#progress details p").get_text()
+
+
+def test_setting_aside_with_a_reason_and_restoring(
+    rapporteur: TestClient, human: list[Card], session: Session
+) -> None:
+    mexico, belgium, _philippines, off_topic, kenya = human
+    rapporteur.post(f"/groups/human/cards/{off_topic.id}/set-aside", data={"reason": "off_topic"})
+    rapporteur.post(
+        f"/groups/human/cards/{kenya.id}/set-aside",
+        data={"reason": "duplicate", "duplicate_of": "#2"},
+    )
+    asides = {a.card_id: a for a in session.exec(select(SetAside))}
+    assert asides[off_topic.id].reason == "off_topic"
+    assert asides[kenya.id].duplicate_of == belgium.id
+    page = rapporteur.get("/groups/human?status=set_aside")
+    assert numbers(page) == ["#4", "#5"]
+    assert "Set aside: duplicate" in page.text
+    rapporteur.post(f"/groups/human/cards/{kenya.id}/set-aside", data={"reason": "restore"})
+    assert numbers(rapporteur.get("/groups/human?status=set_aside")) == ["#4"]
+
+
+def test_every_card_is_in_exactly_one_place(
+    rapporteur: TestClient, human: list[Card], session: Session
+) -> None:
+    mexico, belgium, philippines, off_topic, kenya = human
+    rapporteur.post(f"/groups/human/cards/{mexico.id}/support", data={"recommendation": "new"})
+    rapporteur.post(f"/groups/human/cards/{off_topic.id}/set-aside", data={"reason": "off_topic"})
+    withdraw_card(session, kenya)
+    places = {}
+    for status in ("inbox", "grouped", "set_aside", "withdrawn"):
+        for number in numbers(rapporteur.get(f"/groups/human?status={status}")):
+            assert number not in places
+            places[number] = status
+    assert places == {
+        "#1": "grouped",
+        "#2": "inbox",
+        "#3": "inbox",
+        "#4": "set_aside",
+        "#5": "withdrawn",
+    }
+    # Grouping a set-aside card brings it back into the report.
+    [rec] = session.exec(select(Recommendation)).all()
+    rapporteur.post(f"/groups/human/cards/{off_topic.id}/support", data={"recommendation": rec.id})
+    assert numbers(rapporteur.get("/groups/human?status=set_aside")) == []
+
+
+def test_merge_split_move_reorder_and_delete(
+    rapporteur: TestClient, human: list[Card], session: Session
+) -> None:
+    mexico, belgium, philippines, _off, kenya = human
+    for card in (mexico, philippines):
+        rapporteur.post(f"/groups/human/cards/{card.id}/support", data={"recommendation": "new"})
+    first, second = session.exec(select(Recommendation).order_by(Recommendation.position)).all()
+    rapporteur.post(f"/groups/human/cards/{kenya.id}/support", data={"recommendation": second.id})
+    # Kenya's card was put in the wrong place: move it.
+    rapporteur.post(
+        f"/groups/human/cards/{kenya.id}/support/{second.id}/delete", data={"to": first.id}
+    )
+    session.expire_all()
+    assert session.get(Support, (first.id, kenya.id)) and not session.get(
+        Support, (second.id, kenya.id)
+    )
+    rapporteur.post(f"/groups/human/recommendations/{second.id}", data={"action": "up"})
+    session.expire_all()
+    ordered = session.exec(select(Recommendation).order_by(Recommendation.position)).all()
+    assert [r.id for r in ordered] == [second.id, first.id]
+    rapporteur.post(
+        f"/groups/human/recommendations/{second.id}", data={"action": "merge", "into": first.id}
+    )
+    session.expire_all()
+    assert [r.id for r in session.exec(select(Recommendation))] == [first.id]
+    split = {"action": "split", "card_1": philippines.id, "split_text": "Recognise skills."}
+    rapporteur.post(f"/groups/human/recommendations/{first.id}", data=split)
+    session.expire_all()
+    new = session.exec(
+        select(Recommendation).where(Recommendation.text == "Recognise skills.")
+    ).one()
+    assert [
+        s.card_id for s in session.exec(select(Support).where(Support.recommendation_id == new.id))
+    ] == [philippines.id]
+    rapporteur.post(f"/groups/human/recommendations/{new.id}", data={"action": "delete"})
+    assert numbers(rapporteur.get("/groups/human?status=inbox")) == ["#2", "#3", "#4"]
+
+
+def test_tags_themes_and_the_rapporteurs_own(
+    rapporteur: TestClient, human: list[Card], session: Session
+) -> None:
+    page = rapporteur.get("/groups/human")
+    themes = [o.get_text() for o in soup(page).select("#f-tag option")][1:]
+    assert themes[0] == "Human rights, inclusion and non-discrimination" and len(themes) == 6
+    card = human[0]
+    theme = soup(page).select_one("#f-tag option[value]:not([value=''])")["value"]
+    rapporteur.post(f"/groups/human/cards/{card.id}/tags", data={"tag": theme})
+    rapporteur.post(f"/groups/human/cards/{card.id}/tags", data={"new_tag": "Children"})
+    page = rapporteur.get("/groups/human")
+    assert [li.contents[0].strip() for li in soup(page).select(f"#card-{card.id} .chips li")] == [
+        "Human rights, inclusion and non-discrimination",
+        "Children",
+    ]
+    children = [
+        o["value"] for o in soup(page).select("#f-tag option") if o.get_text() == "Children"
+    ][0]
+    assert numbers(rapporteur.get(f"/groups/human?tag={children}")) == ["#1"]
+    rapporteur.post(
+        f"/groups/human/cards/{card.id}/tags", data={"tag": children, "action": "remove"}
+    )
+    assert numbers(rapporteur.get(f"/groups/human?tag={children}")) == []
+
+
+def test_htmx_actions_answer_with_the_card_and_the_updated_columns(
+    rapporteur: TestClient, human: list[Card]
+) -> None:
+    response = rapporteur.post(
+        f"/groups/human/cards/{human[0].id}/support",
+        data={"recommendation": "new"},
+        headers={"HX-Request": "true"},
+    )
+    page = soup(response)
+    assert page.select_one(f"article#card-{human[0].id}") is not None
+    assert page.select_one("#recommendations[hx-swap-oob]") is not None
+    assert page.select_one("#progress[hx-swap-oob]") is not None
+    assert "<html" not in response.text
+
+
+def test_new_cards_arrive_and_are_counted_since_the_last_look(
+    rapporteur: TestClient, human: list[Card], session: Session, meeting: Meeting
+) -> None:
+    first = rapporteur.get("/groups/human")
+    poller = soup(first).select_one("#poller")["hx-get"]
+    assert "New" not in [b.get_text() for b in soup(first).select(".badge")]
+    add_card(
+        session,
+        meeting,
+        "human",
+        "Ghana",
+        "en",
+        {"commitments": "Protect migrant domestic workers."},
+    )
+    arrivals = rapporteur.get(poller, headers={"HX-Request": "true"})
+    assert "Protect migrant domestic workers." in arrivals.text
+    assert "1 new card arrived." in arrivals.text
+    assert soup(arrivals).select_one("#poller[hx-swap-oob]")["hx-get"] != poller
+    again = rapporteur.get("/groups/human")
+    assert "1 new card since your last look" in again.text
+    assert [b.get_text() for b in soup(again).select(".badge.new")] == ["New"]
+
+
+def test_one_card_at_a_time_with_previous_and_next(
+    rapporteur: TestClient, human: list[Card]
+) -> None:
+    page = rapporteur.get(f"/groups/human/cards/{human[1].id}?language=es")
+    # Within the filter (Spanish cards: #1 and #4), card #2 is not there: no neighbours.
+    assert soup(page).select_one("a[rel=next]") is None
+    page = rapporteur.get(f"/groups/human/cards/{human[1].id}")
+    assert (
+        soup(page)
+        .select_one("a[rel=prev]")["href"]
+        .startswith(f"/groups/human/cards/{human[0].id}")
+    )
+    assert (
+        soup(page)
+        .select_one("a[rel=next]")["href"]
+        .startswith(f"/groups/human/cards/{human[2].id}")
+    )
+    assert "2 of 5" in page.text
+
+
+def test_bad_workspace_requests_get_messages_not_crashes(
+    rapporteur: TestClient, human: list[Card]
+) -> None:
+    card = human[0].id
+    assert rapporteur.get("/groups/human/arrivals?after=yesterday").status_code == 400
+    assert (
+        rapporteur.post(f"/groups/human/cards/{card}/set-aside", data={"reason": "x"}).status_code
+        == 400
+    )
+    assert (
+        rapporteur.post(
+            f"/groups/human/cards/{card}/support", data={"recommendation": "99"}
+        ).status_code
+        == 404
+    )
+    assert rapporteur.post("/groups/human/recommendations", data={"text": " "}).status_code == 400
+    assert (
+        rapporteur.post("/groups/human/recommendations/1", data={"action": "x"}).status_code == 404
+    )
+    assert rapporteur.get("/groups/human?page=abc&tag=x&status=nope").status_code == 200
