@@ -112,7 +112,9 @@ def _add_error_pages(app: FastAPI) -> None:
         if _wants_json(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
         message = _("This page does not exist, or is not yours to see.")
-        if exc.status_code == 405:
+        if exc.status_code == 422 and isinstance(exc.detail, str):
+            message = exc.detail  # a message written for the person, already translated
+        elif exc.status_code == 405:
             message = _("This page cannot be used that way.")
         return render(request, "error.html", {"message": message}, status_code=exc.status_code)
 

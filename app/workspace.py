@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, true
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, String, cast, col, delete, select
 
 from app.models import (
@@ -316,11 +317,21 @@ def set_tag(session: Session, card: Card, tag: Tag, on: bool) -> None:
 
 
 @dataclass
+class SupportingCard:
+    """What a recommendation needs of a card behind it (lighter than loading the card)."""
+
+    id: str
+    answers: dict[str, str]
+    language: str
+
+
+@dataclass
 class RecommendationView:
     """A recommendation with the cards and delegations behind it."""
 
     recommendation: Recommendation
-    cards: list[Card] = field(default_factory=list)
+    number: int = 0  # its place in the rapporteur's list: R1, R2...
+    cards: list[SupportingCard] = field(default_factory=list)
     delegations: list[Delegation] = field(default_factory=list)
     kinds: Counter[str] = field(default_factory=Counter)
     means: list[str] = field(default_factory=list)
@@ -335,19 +346,27 @@ def recommendations(session: Session, group: Group) -> list[RecommendationView]:
     """Return the group's recommendations in the rapporteur's order, with their support."""
     query = select(Recommendation).where(Recommendation.group_id == group.id)
     recs = list(session.exec(query.order_by(col(Recommendation.position), col(Recommendation.id))))
-    views = {ident(r): RecommendationView(r) for r in recs}
+    views = {ident(r): RecommendationView(r, number) for number, r in enumerate(recs, start=1)}
     if not views:
         return []
+    # Plain columns, not whole rows: a busy group has thousands of supporting cards.
     support_query = (
-        select(Support.recommendation_id, Card, Delegation)
+        sa_select(  # sqlmodel's select is typed for at most four columns
+            col(Support.recommendation_id),
+            col(Card.id),
+            col(Card.answers),
+            col(Card.language),
+            Delegation,
+        )
         .join(Card, col(Card.id) == Support.card_id)
         .join(Delegation, col(Delegation.id) == Card.delegation_id)
         .where(col(Support.recommendation_id).in_(views), col(Card.status) == "active")
         .order_by(col(Card.created_at))
     )
     seen: dict[int, set[int]] = defaultdict(set)
-    for rec_id, card, delegation in session.exec(support_query):
+    for rec_id, card_id, answers, language, delegation in session.execute(support_query):
         view = views[rec_id]
+        card = SupportingCard(card_id, answers, language)
         view.cards.append(card)
         if delegation.id not in seen[rec_id]:
             seen[rec_id].add(ident(delegation))
@@ -360,8 +379,18 @@ def recommendations(session: Session, group: Group) -> list[RecommendationView]:
 
 def _add_distinct(texts: list[str], text: str) -> None:
     key = " ".join(text.split()).casefold()
-    if key and key not in {" ".join(t.split()).casefold() for t in texts}:
+    if key and all(" ".join(t.split()).casefold() != key for t in texts):
         texts.append(text)
+
+
+def recommendation_numbered(session: Session, group: Group, number: str) -> Recommendation | None:
+    """Return the recommendation a rapporteur names by its number in the list ("R3" or "3")."""
+    number = number.strip().upper().removeprefix("R")
+    if not number.isdigit() or int(number) < 1:
+        return None
+    query = select(Recommendation).where(Recommendation.group_id == group.id)
+    ordered = query.order_by(col(Recommendation.position), col(Recommendation.id))
+    return session.exec(ordered.offset(int(number) - 1).limit(1)).first()
 
 
 def by_support(views: list[RecommendationView]) -> list[RecommendationView]:

@@ -1,13 +1,28 @@
 """A live server for browser tests: the test app, served by uvicorn in a thread."""
 
+import os
+import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 import uvicorn
 from fastapi import FastAPI
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+PHONE = {"width": 390, "height": 844}
+# Skipped with a reason where Chromium is missing; CI has it and refuses to start without it.
+needs_chromium = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM) and not shutil.which("chromium"),
+    reason="no Chromium here (apt-get install chromium); CI requires it",
+)
 
 
 @contextmanager

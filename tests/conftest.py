@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel, select
 
@@ -29,6 +30,7 @@ from app.models import (
     ident,
     utcnow,
 )
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE
 
 ROOT = Path(__file__).parent.parent
 MEETING_FILE = ROOT / "meetings" / "puerto-vallarta-2017.toml"
@@ -211,3 +213,21 @@ def human(session: Session, meeting: Meeting) -> list[Card]:
     add_card(session, meeting, "global", "France", "fr", {"commitments": "Autre groupe."})
     session.commit()
     return cards
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """The system Chromium, started once for all browser tests."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh phone-sized tab with no cookies."""
+    context = browser.new_context(viewport=PHONE, locale="en-GB")
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()

@@ -1,51 +1,17 @@
 """What only a browser shows: the delegate's whole flow on a phone, htmx, the counters."""
 
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlmodel import Session
 
 from app.access import display
-from tests.browser import serve
-from tests.conftest import IN_CI
+from tests.browser import PHONE, needs_chromium, serve
 from tests.helpers import cards, versions
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-PHONE = {"width": 390, "height": 844}
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not IN_CI and not Path(CHROMIUM).exists() and not shutil.which("chromium"),
-        reason="no Chromium here (apt-get install chromium); CI requires it",
-    ),
-]
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """The system Chromium, started once for all browser tests."""
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh phone-sized tab with no cookies."""
-    context = browser.new_context(viewport=PHONE, locale="en-GB")
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 @pytest.fixture

@@ -36,9 +36,7 @@ def group_cards(rapporteur: TestClient, cards: list[Card]) -> None:
         for t in page.select("#recommendations textarea[id^=rec-text-]")
     ]
     for card in (belgium, kenya):
-        rapporteur.post(
-            f"/groups/human/cards/{card.id}/support", data={"recommendation": rec_ids[1]}
-        )
+        rapporteur.post(f"/groups/human/cards/{card.id}/support", data={"recommendation": "R2"})
     rapporteur.post(
         f"/groups/human/recommendations/{rec_ids[1]}",
         data={"action": "edit", "text": "End the immigration detention of children."},

@@ -9,7 +9,7 @@ from app.meetings import meeting_groups
 from app.models import Card, Meeting, Recommendation, SetAside, Support
 from app.workspace import recommendations
 from tests.conftest import CARDS, add_card
-from tests.helpers import soup
+from tests.helpers import error_for, soup
 
 
 def numbers(page) -> list[str]:  # type: ignore[no-untyped-def]
@@ -56,7 +56,7 @@ def test_grouping_cards_into_a_recommendation(
     [rec] = session.exec(select(Recommendation)).all()
     assert rec.text == CARDS[0][2]["commitments"]
     for card in (belgium, kenya):
-        rapporteur.post(f"/groups/human/cards/{card.id}/support", data={"recommendation": rec.id})
+        rapporteur.post(f"/groups/human/cards/{card.id}/support", data={"recommendation": "R1"})
     rapporteur.post(
         f"/groups/human/recommendations/{rec.id}",
         data={"action": "edit", "text": "End the immigration detention of children."},
@@ -115,7 +115,7 @@ def test_every_card_is_in_exactly_one_place(
     }
     # Grouping a set-aside card brings it back into the report.
     [rec] = session.exec(select(Recommendation)).all()
-    rapporteur.post(f"/groups/human/cards/{off_topic.id}/support", data={"recommendation": rec.id})
+    rapporteur.post(f"/groups/human/cards/{off_topic.id}/support", data={"recommendation": "1"})
     assert numbers(rapporteur.get("/groups/human?status=set_aside")) == []
 
 
@@ -126,11 +126,9 @@ def test_merge_split_move_reorder_and_delete(
     for card in (mexico, philippines):
         rapporteur.post(f"/groups/human/cards/{card.id}/support", data={"recommendation": "new"})
     first, second = session.exec(select(Recommendation).order_by(Recommendation.position)).all()
-    rapporteur.post(f"/groups/human/cards/{kenya.id}/support", data={"recommendation": second.id})
+    rapporteur.post(f"/groups/human/cards/{kenya.id}/support", data={"recommendation": "R2"})
     # Kenya's card was put in the wrong place: move it.
-    rapporteur.post(
-        f"/groups/human/cards/{kenya.id}/support/{second.id}/delete", data={"to": first.id}
-    )
+    rapporteur.post(f"/groups/human/cards/{kenya.id}/support/{second.id}/delete", data={"to": "R1"})
     session.expire_all()
     assert session.get(Support, (first.id, kenya.id)) and not session.get(
         Support, (second.id, kenya.id)
@@ -140,7 +138,8 @@ def test_merge_split_move_reorder_and_delete(
     ordered = session.exec(select(Recommendation).order_by(Recommendation.position)).all()
     assert [r.id for r in ordered] == [second.id, first.id]
     rapporteur.post(
-        f"/groups/human/recommendations/{second.id}", data={"action": "merge", "into": first.id}
+        f"/groups/human/recommendations/{second.id}",
+        data={"action": "merge", "into": "R2"},  # first is R2 now
     )
     session.expire_all()
     assert [r.id for r in session.exec(select(Recommendation))] == [first.id]
@@ -253,10 +252,27 @@ def test_bad_workspace_requests_get_messages_not_crashes(
         rapporteur.post(
             f"/groups/human/cards/{card}/support", data={"recommendation": "99"}
         ).status_code
-        == 404
+        == 422
     )
     assert rapporteur.post("/groups/human/recommendations", data={"text": " "}).status_code == 400
     assert (
         rapporteur.post("/groups/human/recommendations/1", data={"action": "x"}).status_code == 404
     )
     assert rapporteur.get("/groups/human?page=abc&tag=x&status=nope").status_code == 200
+
+
+def test_an_unknown_recommendation_number_is_explained_at_the_card(
+    rapporteur: TestClient, human: list[Card], session: Session
+) -> None:
+    card = human[0]
+    response = rapporteur.post(
+        f"/groups/human/cards/{card.id}/support", data={"recommendation": "R9"},
+        headers={"HX-Request": "true"},
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert error_for(response, f"rec-{card.id}") == (
+        "There is no recommendation R9. Use a number from the list."
+    )
+    plain = rapporteur.post(f"/groups/human/cards/{card.id}/support", data={"recommendation": "R9"})
+    assert plain.status_code == 422 and "There is no recommendation R9." in plain.text
+    assert session.exec(select(Support)).all() == []

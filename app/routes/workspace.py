@@ -12,7 +12,7 @@ from app.cards import card_versions, parse_card_id
 from app.db import SessionDep
 from app.deps import CurrentUser, MeetingDep, ReadableGroup, WritableGroup
 from app.forms import FormData, safe_next
-from app.i18n import get_language
+from app.i18n import _, get_language
 from app.models import Card, Group, Meeting, Recommendation, Tag, User, ident, utcnow
 from app.templating import render
 from app.workspace import (
@@ -35,6 +35,7 @@ from app.workspace import (
     move_card,
     new_since,
     progress,
+    recommendation_numbered,
     recommendations,
     remove_support,
     reorder,
@@ -180,13 +181,23 @@ def _after_card_change(
     user: User,
     card: Card,
     form: dict[str, str],
+    error: str = "",
 ) -> Response:
     # htmx swaps the changed card and the recommendations; without it, back to the page.
-    if "hx-request" not in request.headers:
+    if "hx-request" not in request.headers and not error:
         return _back(request, form, group.slug)
     [row] = card_rows(session, group, [card.id])
-    context = _context(session, meeting, group, user, row=row, next_url=form.get("next", ""))
-    return render(request, "workspace/_card_changed.html", context)
+    next_url = form.get("next", "")
+    context = _context(session, meeting, group, user, row=row, next_url=next_url, error=error)
+    if "hx-request" not in request.headers:
+        return render(request, "workspace/card_error.html", context, status_code=422)
+    return render(
+        request, "workspace/_card_changed.html", context, status_code=422 if error else 200
+    )
+
+
+def _no_such_recommendation(number: str) -> str:
+    return _("There is no recommendation %(number)s. Use a number from the list.", number=number)
 
 
 @router.post("/cards/{card_id}/tags")
@@ -239,13 +250,16 @@ def create_support(
 ) -> Response:
     """Put a card behind a recommendation, or behind a new one written from it."""
     card = _card(session, group, card_id)
-    if form.get("recommendation") == "new":
+    chosen = form.get("recommendation", "").strip()
+    if chosen in ("", "new"):
         text = form.get("text", "").strip() or card.answers.get(_main_key(group), "")
         create_recommendation(session, group, text[:TEXT_LIMIT], [card.id])
     else:
-        add_support(
-            session, _recommendation(session, group, form.get("recommendation", "")), card.id
-        )
+        rec = recommendation_numbered(session, group, chosen)
+        if rec is None:
+            error = _no_such_recommendation(chosen[:10])
+            return _after_card_change(request, session, meeting, group, user, card, form, error)
+        add_support(session, rec, card.id)
     session.commit()
     return _after_card_change(request, session, meeting, group, user, card, form)
 
@@ -268,8 +282,13 @@ def delete_support(
     """Take a card from behind a recommendation, or move it to another (`to`)."""
     card = _card(session, group, card_id)
     source = _recommendation(session, group, recommendation_id)
-    if form.get("to", "").isdigit():
-        move_card(session, card.id, source, _recommendation(session, group, form["to"]))
+    target = form.get("to", "").strip()
+    if target:
+        rec = recommendation_numbered(session, group, target)
+        if rec is None:
+            error = _no_such_recommendation(target[:10])
+            return _after_card_change(request, session, meeting, group, user, card, form, error)
+        move_card(session, card.id, source, rec)
     else:
         remove_support(session, source, card.id)
     session.commit()
@@ -333,7 +352,9 @@ def update_recommendation(
     elif action in ("up", "down"):
         reorder(session, group, rec, -1 if action == "up" else 1)
     elif action == "merge":
-        target = _recommendation(session, group, form.get("into", ""))
+        target = recommendation_numbered(session, group, form.get("into", ""))
+        if target is None:
+            raise HTTPException(422, _no_such_recommendation(form.get("into", "")[:10]))
         if target.id != rec.id:
             merge(session, rec, target)
     elif action == "split":
