@@ -25,8 +25,8 @@ run: $(VENV)/.installed
 
 ## lint: ruff and mypy over the code
 lint: $(VENV)/.installed
-	$(BIN)/ruff check app tests
-	$(BIN)/ruff format --check app tests
+	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff format --check app tests bench
 	$(BIN)/mypy
 
 ## test: lint, then the whole suite (on PostgreSQL too when TEST_DATABASE_URL is set)

@@ -40,8 +40,10 @@ from app.models import (  # noqa: E402
 from app.workspace import add_support, create_recommendation  # noqa: E402
 
 RUNS = 7
-WORDS = ("migrants", "rights", "regular", "pathways", "children", "detention", "skills",
-         "remittances", "cooperation", "data", "return", "integration", "labour", "cities")  # fmt: skip
+WORDS = (
+    "migrants rights regular pathways children detention skills remittances cooperation data"
+    " return integration labour cities"
+).split()
 
 
 def text(rng: random.Random, words: int) -> str:
@@ -55,7 +57,11 @@ def populate(session: Session, group: Group, cards: int, rng: random.Random) -> 
     start = utcnow() - timedelta(hours=8)
     stored = []
     for n in range(cards):
-        answers = {"commitments": text(rng, 40), "means": text(rng, 15), "partnerships": text(rng, 6)}
+        answers = {
+            "commitments": text(rng, 40),
+            "means": text(rng, 15),
+            "partnerships": text(rng, 6),
+        }
         card = Card(
             id=str(uuid.uuid4()), meeting_id=group.meeting_id, group_id=ident(group),
             delegation_id=ident(rng.choice(delegations)), language=rng.choice(["en", "fr", "es"]),
@@ -65,9 +71,20 @@ def populate(session: Session, group: Group, cards: int, rng: random.Random) -> 
         stored.append(card)
     session.flush()
     for card in stored:
-        session.add(CardVersion(card_id=card.id, version=1, action="create", group_id=card.group_id,
-                                language=card.language, answers=card.answers, status="active"))
-    recs = [create_recommendation(session, group, text(rng, 20)) for _ in range(max(2, cards // 20))]
+        session.add(
+            CardVersion(
+                card_id=card.id,
+                version=1,
+                action="create",
+                group_id=card.group_id,
+                language=card.language,
+                answers=card.answers,
+                status="active",
+            )
+        )
+    recs = [
+        create_recommendation(session, group, text(rng, 20)) for _ in range(max(2, cards // 20))
+    ]
     for card in stored:
         roll = rng.random()
         if roll < 0.6:
@@ -87,8 +104,12 @@ def measure(cards: int, folder: Path) -> float:
         meeting = load_meeting(session, ROOT / "meetings" / "puerto-vallarta-2017.toml")
         group = meeting_groups(session, meeting)[5]
         populate(session, group, cards, random.Random(cards))
-        user = User(username="r", display_name="R", role="rapporteur",
-                    password_hash=hash_password("bench password"))
+        user = User(
+            username="r",
+            display_name="R",
+            role="rapporteur",
+            password_hash=hash_password("bench password"),
+        )
         session.add(user)
         session.flush()
         session.add(RapporteurGroup(user_id=ident(user), group_id=ident(group)))
@@ -119,7 +140,9 @@ def main() -> None:
         small = measure(50, Path(folder))
         large = measure(2000, Path(folder))
     ratio = large / small
-    print(f"workspace + report, median of {RUNS}: 50 cards {small:.1f} ms, 2000 cards {large:.1f} ms")
+    print(
+        f"workspace + report, median of {RUNS}: 50 cards {small:.1f} ms, 2000 cards {large:.1f} ms"
+    )
     print(f"cards=2000 ms={large:.1f} ms_50={small:.1f} ratio={ratio:.2f}")
 
 

@@ -98,3 +98,8 @@ def test_only_the_secretariat_manages_accounts(client: TestClient, accounts: dic
     sign_in_as(client, "cora")
     assert client.get("/accounts").status_code == 403
     assert client.post("/accounts", data={}).status_code == 403
+
+
+def test_home_leads_accounts_to_their_groups(rapporteur: TestClient) -> None:
+    page = soup(rapporteur.get("/"))
+    assert page.select_one("main a.button")["href"] == "/groups"

@@ -8,7 +8,7 @@ from app import i18n
 from app.access import find_active
 from app.cards import delegation_cards
 from app.db import SessionDep
-from app.deps import SESSION_KEY, MaybeDelegate, MeetingDep
+from app.deps import SESSION_KEY, MaybeDelegate, MaybeUser, MeetingDep
 from app.forms import FormData, safe_next
 from app.i18n import _
 from app.meetings import meeting_groups
@@ -21,7 +21,11 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/")
 def read_home(
-    request: Request, session: SessionDep, meeting: MeetingDep, delegate: MaybeDelegate
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    delegate: MaybeDelegate,
+    user: MaybeUser,
 ) -> Response:
     """Show the meeting, its groups, and what the signed-in delegation has written."""
     cards = delegation_cards(session, meeting, delegate.delegation) if delegate else []
@@ -29,6 +33,7 @@ def read_home(
         "meeting": meeting,
         "groups": meeting_groups(session, meeting),
         "delegate": delegate,
+        "user": user,
         "card_count": sum(1 for c in cards if c.status == "active"),
     }
     return render(request, "home.html", context)
