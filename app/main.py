@@ -17,7 +17,7 @@ from app import i18n
 from app.db import get_engine
 from app.deps import Forbidden, NoMeeting, SignInRequired
 from app.i18n import _
-from app.routes import api, cards, health, join, report, staff, workspace
+from app.routes import api, cards, health, join, offline, report, staff, workspace
 from app.settings import get_settings
 from app.templating import STATIC, render
 
@@ -73,7 +73,7 @@ def create_app() -> FastAPI:
     )
     app.add_middleware(LanguageMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=500)
-    routers = (join, cards, staff, workspace, report, api, health)
+    routers = (join, cards, staff, workspace, report, api, health, offline)
     for router in (module.router for module in routers):
         app.include_router(router)
     app.mount("/static", CachedStatic(directory=STATIC), name="static")

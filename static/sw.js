@@ -1,0 +1,1 @@
+// The service worker: written in the next commit.
