@@ -17,7 +17,9 @@ from app import i18n
 from app.db import get_engine
 from app.deps import Forbidden, NoMeeting, SignInRequired
 from app.i18n import _
+from app.limits import TooManyRequests
 from app.routes import api, cards, health, join, offline, report, staff, workspace
+from app.security import BodyLimit, SameOriginPosts, SecurityHeaders
 from app.settings import get_settings
 from app.templating import STATIC, render
 
@@ -62,6 +64,9 @@ def create_app() -> FastAPI:
         title="ActionCards",
         summary="Index cards from delegations, for the rapporteurs of a meeting.",
         lifespan=lifespan,
+        # The interactive docs load scripts from another host; the schema is at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
     )
     app.add_middleware(
         SessionMiddleware,
@@ -71,8 +76,13 @@ def create_app() -> FastAPI:
         https_only=settings.secure_cookies,
         max_age=14 * 24 * 3600,
     )
-    app.add_middleware(LanguageMiddleware)
+    # Added innermost first: the language is set before anything else runs, so that even a
+    # refused request gets its message in the person's language.
+    app.add_middleware(SameOriginPosts)
+    app.add_middleware(BodyLimit)
     app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(LanguageMiddleware)
     routers = (join, cards, staff, workspace, report, api, health, offline)
     for router in (module.router for module in routers):
         app.include_router(router)
@@ -99,6 +109,18 @@ def _add_error_pages(app: FastAPI) -> None:
     def forbidden(request: Request, _exc: Forbidden) -> Response:
         message = _("Your account cannot open this page. Ask the secretariat if you need it.")
         return render(request, "error.html", {"message": message}, status_code=403)
+
+    @app.exception_handler(TooManyRequests)
+    def too_many(request: Request, exc: TooManyRequests) -> Response:
+        message = _(
+            "Too many tries. Wait %(seconds)s seconds, then try again.", seconds=exc.retry_after
+        )
+        headers = {"Retry-After": str(exc.retry_after)}
+        if _wants_json(request):
+            return JSONResponse({"detail": message}, status_code=429, headers=headers)
+        response = render(request, "error.html", {"message": message}, status_code=429)
+        response.headers.update(headers)
+        return response
 
     @app.exception_handler(NoMeeting)
     def no_meeting(request: Request, _exc: NoMeeting) -> Response:

@@ -166,12 +166,17 @@ def speaking_seconds(text: str) -> int:
     return round(len(text.split()) * 60 / WORDS_PER_MINUTE)
 
 
+def _md(text: str) -> str:
+    # Markdown passes HTML through to whoever renders it: card text must stay text.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def report_markdown(data: ReportData) -> str:
-    """Return the report as Markdown."""
+    """Return the report as Markdown (HTML in the texts is escaped)."""
     lines = [f"# {data.title}", "", f"_{localize(data.meeting.name)}_", ""]
     for key in ("moderator", "rapporteurs"):
         if data.sections[key].strip():
-            lines += [f"**{data.titles[key]}:** {data.sections[key].strip()}", ""]
+            lines += [f"**{data.titles[key]}:** {_md(data.sections[key].strip())}", ""]
     lines += [f"## {data.titles['participation']}", ""]
     lines += [
         _(
@@ -187,7 +192,7 @@ def report_markdown(data: ReportData) -> str:
     for number, view in enumerate(data.recommendations, start=1):
         names = ", ".join(d.name for d in view.delegations)
         lines += [
-            f"{number}. {view.recommendation.text.strip()}",
+            f"{number}. {_md(view.recommendation.text.strip())}",
             f"   - {_('Supported by %(count)s delegations', count=view.support)}: {names}",
         ]
     lines.append("")
@@ -197,5 +202,5 @@ def report_markdown(data: ReportData) -> str:
 
 
 def _markdown_section(data: ReportData, key: str) -> list[str]:
-    text = data.sections[key].strip()
+    text = _md(data.sections[key].strip())
     return [f"## {data.titles[key]}", "", text, ""] if text else []

@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     # Mark cookies Secure; turn on behind HTTPS.
     secure_cookies: bool = False
     default_language: str = "en"
+    # Rate limits. A venue's Wi-Fi puts hundreds of phones behind one address: per-address
+    # limits are generous, per-delegation and per-username ones are tight.
+    cards_per_minute_per_delegation: int = 30
+    cards_per_minute_per_address: int = 600
+    failures_per_name: int = 5
+    failures_per_address: int = 50
 
 
 @lru_cache

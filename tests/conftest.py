@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import Engine, text
@@ -17,6 +18,7 @@ from app.access import issue_code
 from app.auth import hash_password
 from app.cards import create_card, read_card_input
 from app.db import get_session, make_engine
+from app.limits import limiter
 from app.main import create_app
 from app.meetings import load_meeting, meeting_groups
 from app.models import (
@@ -90,9 +92,22 @@ def app(engine: Engine, meeting: Meeting):  # type: ignore[no-untyped-def]
     return application
 
 
+@pytest.fixture(autouse=True)
+def fresh_limits() -> Iterator[None]:
+    """Rate-limit counters start empty in every test."""
+    limiter.reset()
+    yield
+    limiter.reset()
+
+
+def browser_like(app: FastAPI) -> TestClient:
+    """A test client that sends Origin like a browser, as same-origin posts require."""
+    return TestClient(app, headers={"Origin": "http://testserver"})
+
+
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
-    with TestClient(app) as c:
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with browser_like(app) as c:
         yield c
 
 
@@ -226,8 +241,18 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    """A fresh phone-sized tab with no cookies."""
+    """A fresh phone-sized tab with no cookies; it fails the test on a CSP violation."""
     context = browser.new_context(viewport=PHONE, locale="en-GB")
     context.set_default_timeout(10_000)
-    yield context.new_page()
+    tab = context.new_page()
+    violations: list[str] = []
+    tab.on(
+        "console",
+        lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    yield tab
     context.close()
+    assert violations == [], "the page broke its Content-Security-Policy"
+
+
+HOSTILE = '<script>alert(1)</script> "quotes" & =HYPERLINK("http://x") حماية المهاجرين 移民'

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.models import Meeting, Recommendation, User
-from tests.conftest import add_card, code_for, sign_in_as
+from tests.conftest import add_card, browser_like, code_for, sign_in_as
 
 ROLES = (
     "anonymous", "owner", "other_delegation", "other_rapporteur", "rapporteur",
@@ -141,7 +141,7 @@ def world(
     mexico = code_for(session, meeting, "Mexico")
     clients: dict[str, TestClient] = {}
     for role in ROLES:
-        client = TestClient(app).__enter__()
+        client = browser_like(app).__enter__()
         if role in DELEGATES:
             code = mexico if role == "owner" else code_for(session, meeting, "France")
             client.post("/join", data={"code": code})

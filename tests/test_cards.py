@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import Group, Meeting
-from tests.conftest import code_for
+from tests.conftest import browser_like, code_for
 from tests.helpers import cards, error_for, form_fields, soup, versions
 
 COMMITMENT = "Reduce the cost of remittances below 3% by 2030, with transparent fees."
@@ -215,7 +215,7 @@ def test_another_delegation_cannot_see_or_change_a_card(
 ) -> None:
     fields = new_card_form(delegate) | {"answers.commitments": COMMITMENT}
     delegate.post("/cards", data=fields)
-    with TestClient(app) as other:
+    with browser_like(app) as other:
         other.post("/join", data={"code": code_for(session, meeting, "France")})
         card_id = fields["card_id"]
         assert other.get(f"/cards/{card_id}").status_code == 404

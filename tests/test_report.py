@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import Card, ReportVersion
-from tests.conftest import sign_in_as
+from tests.conftest import browser_like, sign_in_as
 from tests.helpers import form_fields, soup
 
 SECTIONS = {
@@ -85,7 +85,7 @@ def test_two_rapporteurs_at_once_neither_overwrites_the_other(
     from tests.conftest import make_user
 
     make_user(session, "rita", "rapporteur", ("human",))
-    with TestClient(app) as rita:
+    with browser_like(app) as rita:
         sign_in_as(rita, "rita")
         mine, hers = draft(rapporteur), draft(rita)
         rita.post("/groups/human/report", data=hers | {"summary": "Rita's summary."})

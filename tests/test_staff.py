@@ -5,7 +5,7 @@ from sqlmodel import Session, select
 
 from app.auth import hasher
 from app.models import RapporteurGroup, User, UserSession
-from tests.conftest import PASSWORD, sign_in_as
+from tests.conftest import PASSWORD, browser_like, sign_in_as
 from tests.helpers import error_for, soup
 
 
@@ -81,7 +81,7 @@ def test_account_errors_show_next_to_fields_and_nothing_is_stored(
 def test_a_reset_password_works_and_signs_the_account_out(
     client: TestClient, app, accounts: dict, session: Session
 ) -> None:  # type: ignore[no-untyped-def]
-    with TestClient(app) as ravi:
+    with browser_like(app) as ravi:
         sign_in_as(ravi, "ravi")
         sign_in_as(client, "sam")
         rid = accounts["rapporteur"].id

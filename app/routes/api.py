@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Response
+from fastapi import APIRouter, Header, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
@@ -19,8 +19,9 @@ from app.cards import (
 )
 from app.db import SessionDep
 from app.deps import CurrentDelegate, MeetingDep, group_by_slug
+from app.limits import check_card_rate
 from app.meetings import meeting_groups
-from app.models import Card, Delegation, Group
+from app.models import Card, Delegation, Group, ident
 
 router = APIRouter(prefix="/api", tags=["cards"])
 
@@ -107,9 +108,15 @@ def list_groups(session: SessionDep, meeting: MeetingDep) -> list[GroupOut]:
 @router.post(
     "/cards",
     status_code=201,
-    responses={200: {"description": "The same card was already stored (a retry)"}},
+    responses={
+        200: {"description": "The same card was already stored (a retry)"},
+        401: {"description": "No valid access code"},
+        409: {"description": "The card id belongs to another delegation's card"},
+        429: {"description": "Too many cards; see Retry-After"},
+    },
 )
 def create_api_card(
+    request: Request,
     body: CardIn,
     session: SessionDep,
     meeting: MeetingDep,
@@ -134,6 +141,7 @@ def create_api_card(
     if not card.ok and existing is None:
         raise _unprocessable(_errors(card))
     access_id = delegate.access.id if delegate.access else None
+    check_card_rate(request, ident(delegate.delegation))
     try:
         stored, created = create_card(
             session, meeting, delegate.delegation, card_id, card, access_id, source="api"

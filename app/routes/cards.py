@@ -23,8 +23,9 @@ from app.db import SessionDep
 from app.deps import CurrentDelegate, Delegate, MeetingDep, group_by_slug
 from app.forms import FormData
 from app.i18n import _, get_language
+from app.limits import TooManyRequests, check_card_rate
 from app.meetings import meeting_groups
-from app.models import Card, Group, Meeting
+from app.models import Card, Group, Meeting, ident
 from app.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -68,13 +69,27 @@ def create_card_from_form(
         return _card_form(request, session, meeting, delegate, card, card_id, status_code=422)
     access_id = delegate.access.id if delegate.access else None
     try:
+        check_card_rate(request, ident(delegate.delegation))
         stored, _created = create_card(
             session, meeting, delegate.delegation, card_id, card, access_code_id=access_id
         )
+    except TooManyRequests as slow:
+        card.errors["form"] = _too_fast(slow)
+        response = _card_form(request, session, meeting, delegate, card, card_id, 429)
+        response.headers["Retry-After"] = str(slow.retry_after)
+        return response
     except CardConflict as conflict:
         card.errors["form"] = str(conflict)
         return _card_form(request, session, meeting, delegate, card, str(uuid.uuid4()), 409)
     return RedirectResponse(f"/cards/{stored.id}?sent=1", status_code=303)
+
+
+def _too_fast(slow: TooManyRequests) -> str:
+    return _(
+        "Your delegation is sending cards very fast. Wait %(seconds)s seconds, then send again:"
+        " your text is kept.",
+        seconds=slow.retry_after,
+    )
 
 
 def _answers(form: dict[str, str]) -> dict[str, str]:

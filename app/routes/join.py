@@ -11,6 +11,7 @@ from app.db import SessionDep
 from app.deps import SESSION_KEY, MaybeDelegate, MaybeUser, MeetingDep
 from app.forms import FormData, safe_next
 from app.i18n import _
+from app.limits import check_failures, count_failure
 from app.meetings import meeting_groups
 from app.models import AccessCode, Delegation
 from app.settings import get_settings
@@ -51,8 +52,10 @@ def create_sign_in(
 ) -> Response:
     """Sign the phone in with a typed code, or say clearly that the code does not work."""
     typed, target = form.get("code", ""), safe_next(form.get("next"))
+    check_failures(request, "codes")
     access = find_active(session, meeting, typed)
     if access is None:
+        count_failure(request, "codes")
         error = _("This code does not work. Check it against your slip, or ask the secretariat.")
         if not typed.strip():
             error = _("Type the code printed on your delegation's slip.")
@@ -66,8 +69,10 @@ def read_slip_link(
     request: Request, session: SessionDep, meeting: MeetingDep, code: str
 ) -> Response:
     """Sign in from the QR code on a slip; a bad code lands on the join form with a message."""
+    check_failures(request, "codes")
     access = find_active(session, meeting, code)
     if access is None:
+        count_failure(request, "codes")
         error = _("This code does not work. Check it against your slip, or ask the secretariat.")
         context = {"meeting": meeting, "next": "/", "code": code[:40], "error": error}
         return render(request, "join/join.html", context, status_code=404)

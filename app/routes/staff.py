@@ -9,6 +9,7 @@ from app.db import SessionDep
 from app.deps import USER_KEY, CurrentUser, MeetingDep, Secretariat
 from app.forms import FormData, safe_next
 from app.i18n import _
+from app.limits import check_failures, count_failure
 from app.meetings import meeting_groups
 from app.models import Group, RapporteurGroup, User, ident
 from app.templating import render
@@ -29,8 +30,11 @@ def create_user_sign_in(
 ) -> Response:
     """Sign an account in with a fresh session, or say that the name or password is wrong."""
     username, target = form.get("username", ""), safe_next(form.get("next"), "/groups")
+    name = username.strip().lower()[:80]
+    check_failures(request, "signin", name)
     user = auth.authenticate(session, username, form.get("password", ""))
     if user is None:
+        count_failure(request, "signin", name)
         context = {
             "meeting": meeting,
             "next": target,

@@ -1,0 +1,156 @@
+"""Headers, forged posts, oversized bodies, floods and guessing, and hostile text."""
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.models import Card, Meeting
+from app.settings import get_settings
+from tests.conftest import HOSTILE, add_card, browser_like, sign_in_as
+from tests.helpers import cards, form_fields
+
+
+def test_every_response_carries_the_security_headers(client: TestClient) -> None:
+    for path in ("/", "/join", "/nowhere", "/static/app.css", "/api/groups", "/healthz"):
+        headers = client.get(path).headers
+        csp = headers["content-security-policy"]
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "same-origin"
+        assert "strict-transport-security" not in headers
+
+
+def test_hsts_behind_https(app: FastAPI) -> None:
+    with TestClient(app, base_url="https://cards.example.org") as https:
+        assert https.get("/join").headers["strict-transport-security"] == "max-age=31536000"
+
+
+def test_cookies_are_http_only_and_same_site(client: TestClient, mexico: str) -> None:
+    response = client.post("/join", data={"code": mexico}, follow_redirects=False)
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+
+
+def test_a_forged_post_from_another_site_is_refused(
+    app: FastAPI, delegate: TestClient, session: Session
+) -> None:
+    form = form_fields(delegate.get("/cards/new?group=global"))
+    form["answers.commitments"] = "Forged"
+    for headers in (
+        {"Origin": "https://evil.example"},
+        {"Origin": "", "Referer": ""},
+        {"Origin": "http://testserver", "Sec-Fetch-Site": "cross-site"},
+    ):
+        response = delegate.post("/cards", data=form, headers=headers)
+        assert response.status_code == 403, headers
+    assert cards(session) == []
+    referer_only = delegate.post(
+        "/cards", data=form, headers={"Origin": "", "Referer": "http://testserver/cards/new"}
+    )
+    assert referer_only.status_code == 200
+
+
+def test_bearer_api_calls_need_no_origin(app: FastAPI, mexico: str) -> None:
+    with TestClient(app) as script:  # no Origin, no cookie: an integration
+        card = {"group": "human", "answers": {"commitments": "x"}, "language": "en"}
+        response = script.post(
+            "/api/cards", json=card, headers={"Authorization": f"Bearer {mexico}"}
+        )
+        assert response.status_code == 201
+
+
+def test_bodies_over_64_kb_get_413(client: TestClient, mexico: str) -> None:
+    big = {"group": "human", "answers": {"commitments": "x" * 70_000}, "language": "en"}
+    response = client.post("/api/cards", json=big, headers={"Authorization": f"Bearer {mexico}"})
+    assert response.status_code == 413
+
+    def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(20):
+            yield b"a" * 8192
+
+    streamed = client.post(
+        "/api/cards",
+        content=chunks(),
+        headers={"Authorization": f"Bearer {mexico}", "Content-Type": "application/json"},
+    )
+    assert streamed.status_code == 413
+    form = client.post(
+        "/join", content=chunks(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert form.status_code == 413
+
+
+def test_card_floods_get_429_with_retry_after_and_the_text_kept(
+    delegate: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "cards_per_minute_per_delegation", 2)
+    for n in range(2):
+        form = form_fields(delegate.get("/cards/new?group=global"))
+        delegate.post("/cards", data=form | {"answers.commitments": f"Card {n}"})
+    form = form_fields(delegate.get("/cards/new?group=global"))
+    response = delegate.post("/cards", data=form | {"answers.commitments": "One too many"})
+    assert response.status_code == 429
+    assert int(response.headers["retry-after"]) > 0
+    assert "very fast" in response.text
+    assert form_fields(response)["answers.commitments"] == "One too many"
+    assert len(cards(session)) == 2
+
+
+def test_the_api_is_rate_limited_too(
+    client: TestClient, mexico: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "cards_per_minute_per_address", 1)
+    card = {"group": "human", "answers": {"commitments": "x"}, "language": "en"}
+    headers = {"Authorization": f"Bearer {mexico}"}
+    assert client.post("/api/cards", json=card, headers=headers).status_code == 201
+    refused = client.post("/api/cards", json=card, headers=headers)
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+
+
+def test_sign_in_is_throttled_after_failures(client: TestClient, accounts: dict) -> None:
+    for _ in range(get_settings().failures_per_name):
+        assert client.post("/signin", data={"username": "ravi", "password": "x"}).status_code == 422
+    response = client.post(
+        "/signin", data={"username": "ravi", "password": "correct horse battery"}
+    )
+    assert response.status_code == 429
+    assert "Too many tries" in response.text and int(response.headers["retry-after"]) > 0
+
+
+def test_codes_cannot_be_guessed_by_trying_many(
+    client: TestClient, mexico: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "failures_per_address", 3)
+    for guess in ("AAAA2222", "AAAA2223", "AAAA2224"):
+        assert client.post("/join", data={"code": guess}).status_code == 422
+    assert client.post("/join", data={"code": mexico}).status_code == 429
+    assert client.get(f"/j/{mexico}").status_code == 429
+
+
+def test_hostile_text_is_escaped_in_every_view_and_export(
+    app: FastAPI, client: TestClient, session: Session, meeting: Meeting, accounts: dict
+) -> None:
+    card: Card = add_card(session, meeting, "human", "Mexico", "ar", {"commitments": HOSTILE})
+    sign_in_as(client, "ravi")
+    client.post(f"/groups/human/cards/{card.id}/support", data={"recommendation": "new"})
+    client.post(f"/groups/human/cards/{card.id}/tags", data={"new_tag": HOSTILE[:80]})
+    form = form_fields(client.get("/groups/human/report"), "form#report-form")
+    client.post("/groups/human/report", data=form | {"summary": HOSTILE})
+    for path in (
+        "/groups/human", f"/groups/human/cards/{card.id}", "/groups/human/report",
+        "/groups/human/report/print", "/groups/human/report/present?slide=2",
+    ):  # fmt: skip
+        html = client.get(path).text
+        assert "<script>alert(1)</script>" not in html, path
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, path
+    markdown = client.get("/groups/human/report.md").text
+    assert "<script>" not in markdown and "&lt;script&gt;" in markdown
+    with browser_like(app) as owner:
+        from tests.conftest import code_for
+
+        owner.post("/join", data={"code": code_for(session, meeting, "Mexico")})
+        html = owner.get(f"/cards/{card.id}").text
+        assert "<script>alert(1)</script>" not in html
+        assert 'dir="rtl"' in html  # a card in Arabic reads right to left
