@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from app.models import Card, Meeting
 from app.settings import get_settings
-from tests.conftest import HOSTILE, PASSWORD, add_card, browser_like, sign_in_as
+from tests.conftest import HOSTILE, add_card, browser_like, sign_in_as
 from tests.helpers import cards, form_fields
 
 
