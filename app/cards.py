@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app import audit
+from app.audit import delegation_actor
 from app.i18n import _
 from app.models import Card, CardVersion, Delegation, Group, Meeting, ident, utcnow
 
@@ -135,6 +137,9 @@ def create_card(
     session.add(stored)
     session.flush()  # the card row must exist before its version points at it
     session.add(_version_of(stored, "create"))
+    audit.record(
+        session, delegation_actor(delegation), "card.create", "card", card_id, source=source
+    )
     try:
         session.commit()
     except IntegrityError:
@@ -167,7 +172,9 @@ def _version_of(card: Card, action: str) -> CardVersion:
     )
 
 
-def edit_card(session: Session, stored: Card, card: CardInput, seen_version: int) -> bool:
+def edit_card(
+    session: Session, stored: Card, card: CardInput, seen_version: int, actor: audit.Actor
+) -> bool:
     """Apply an edit made on version `seen_version`; return False if nothing changed."""
     if stored.status != "active":
         raise CardConflict(_("This card was withdrawn and can no longer be changed."))
@@ -180,23 +187,24 @@ def edit_card(session: Session, stored: Card, card: CardInput, seen_version: int
     if new == (stored.group_id, stored.language, stored.author_name, stored.answers):
         return False
     stored.group_id, stored.language, stored.author_name, stored.answers = new
-    _next_version(session, stored, "edit")
+    _next_version(session, stored, "edit", actor)
     return True
 
 
-def withdraw_card(session: Session, stored: Card) -> None:
+def withdraw_card(session: Session, stored: Card, actor: audit.Actor) -> None:
     """Withdraw a card: the rapporteur no longer counts it, its history stays."""
     if stored.status == "withdrawn":
         return
     stored.status = "withdrawn"
-    _next_version(session, stored, "withdraw")
+    _next_version(session, stored, "withdraw", actor)
 
 
-def _next_version(session: Session, stored: Card, action: str) -> None:
+def _next_version(session: Session, stored: Card, action: str, actor: audit.Actor) -> None:
     stored.version += 1
     stored.updated_at = utcnow()
     session.add(stored)
     session.add(_version_of(stored, action))
+    audit.record(session, actor, f"card.{action}", "card", stored.id, version=stored.version)
     try:
         session.commit()
     except IntegrityError as error:

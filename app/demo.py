@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from app.access import issue_code
+from app.audit import delegation_actor
 from app.cards import create_card, read_card_input, withdraw_card
 from app.meetings import import_delegations, meeting_groups, read_delegations_csv
 from app.models import Card, CardVersion, Delegation, Meeting
@@ -38,7 +39,7 @@ def load_demo(session: Session, meeting: Meeting) -> int:
         if created:
             _backdate(session, meeting, stored, raw)
             if number % WITHDRAWN_EVERY == WITHDRAWN_EVERY - 1:
-                withdraw_card(session, stored)
+                withdraw_card(session, stored, delegation_actor(delegation))
             added += 1
     return added
 

@@ -241,3 +241,17 @@ class LastLook(SQLModel, table=True):
     user_id: int = Field(foreign_key="user.id", primary_key=True)
     group_id: int = Field(foreign_key="group.id", primary_key=True)
     seen_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what to which card, recommendation, report or account, and when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor_kind: str = Field(max_length=16)  # delegation | user | system
+    actor_id: int | None = None
+    actor_name: str = Field(max_length=200)  # kept as it was, even if renamed later
+    action: str = Field(max_length=40, index=True)
+    target_type: str = Field(max_length=20)
+    target_id: str = Field(max_length=40)
+    detail: dict[str, Any] = json_column()

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
+from app import audit
+from app.audit import user_actor
 from app.i18n import _, localize
 from app.meetings import kind_label
 from app.models import (
@@ -91,6 +93,9 @@ def save_report(
             user_id=user.id,
             created_at=report.updated_at,
         )
+    )
+    audit.record(
+        session, user_actor(user), "report.save", "report", report.id, version=report.version
     )
     session.commit()
     return True

@@ -108,6 +108,8 @@ RULES: dict[tuple[str, str], tuple[dict | None, dict[str, int]]] = {
     ("GET", "/groups/{slug}/report.md"): (None, staff_read()),
     ("GET", "/groups/{slug}/report/present"): (None, staff_read()),
     ("GET", "/accounts"): (None, secretariat()),
+    ("GET", "/audit"): (None, secretariat()),
+    ("GET", "/audit.csv"): (None, secretariat()),
     ("POST", "/accounts"): ({"username": ""}, secretariat(422)),
     ("POST", "/accounts/{account_id}/password"): ({"password": "x"}, secretariat(422)),
 }

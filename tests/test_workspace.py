@@ -4,6 +4,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.audit import Actor
 from app.cards import withdraw_card
 from app.meetings import meeting_groups
 from app.models import Card, Meeting, Recommendation, SetAside, Support
@@ -100,7 +101,7 @@ def test_every_card_is_in_exactly_one_place(
     mexico, belgium, philippines, off_topic, kenya = human
     rapporteur.post(f"/groups/human/cards/{mexico.id}/support", data={"recommendation": "new"})
     rapporteur.post(f"/groups/human/cards/{off_topic.id}/set-aside", data={"reason": "off_topic"})
-    withdraw_card(session, kenya)
+    withdraw_card(session, kenya, Actor("delegation", kenya.delegation_id, "Kenya"))
     places = {}
     for status in ("inbox", "grouped", "set_aside", "withdrawn"):
         for number in numbers(rapporteur.get(f"/groups/human?status={status}")):

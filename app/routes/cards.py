@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
+from app.audit import delegation_actor
 from app.cards import (
     CardConflict,
     CardInput,
@@ -206,7 +207,7 @@ def update_card(
         return _card_form(request, session, meeting, delegate, card, stored.id, 422, stored)
     seen = int(form["version"]) if form.get("version", "").isdigit() else 0
     try:
-        edit_card(session, stored, card, seen)
+        edit_card(session, stored, card, seen, delegation_actor(delegate.delegation))
     except CardConflict as conflict:
         session.refresh(stored)
         card.errors["form"] = str(conflict)
@@ -248,5 +249,5 @@ def delete_card(
         context = {"meeting": meeting, "delegate": delegate, "card": card, "group": group}
         context["error"] = _closed_message()
         return render(request, "cards/withdraw.html", context, status_code=409)
-    withdraw_card(session, card)
+    withdraw_card(session, card, delegation_actor(delegate.delegation))
     return RedirectResponse(f"/cards/{card.id}", status_code=303)

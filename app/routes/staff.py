@@ -4,7 +4,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
-from app import auth
+from app import audit, auth
+from app.audit import user_actor
 from app.db import SessionDep
 from app.deps import USER_KEY, CurrentUser, MeetingDep, Secretariat
 from app.forms import FormData, safe_next
@@ -119,6 +120,7 @@ def create_account(
     valid = {g.id for g in meeting_groups(session, meeting)}
     for group_id in set(group_ids) & valid:
         session.add(RapporteurGroup(user_id=ident(account), group_id=group_id))
+    audit.record(session, user_actor(user), "account.create", "user", account.id, role=account.role)
     session.commit()
     return RedirectResponse("/accounts", status_code=303)
 
@@ -166,5 +168,6 @@ def update_account_password(
     account.password_hash = auth.hash_password(password)
     session.add(account)
     auth.end_all_sessions(session, account)
+    audit.record(session, user_actor(user), "account.password", "user", account.id)
     session.commit()
     return RedirectResponse("/accounts?reset=" + str(account_id), status_code=303)

@@ -7,12 +7,13 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from app import auth
+from app import audit, auth
+from app.audit import user_actor
 from app.cards import card_versions, parse_card_id
 from app.db import SessionDep
 from app.deps import CurrentUser, MeetingDep, ReadableGroup, WritableGroup
 from app.forms import FormData, safe_next
-from app.i18n import _, get_language
+from app.i18n import _, get_language, localize
 from app.models import Card, Group, Meeting, Recommendation, Tag, User, ident, utcnow
 from app.templating import render
 from app.workspace import (
@@ -219,9 +220,25 @@ def update_card_tags(
         tag = next((t for t in group_tags(session, group) if t.id == int(form["tag"])), None)
     if tag is None:
         raise HTTPException(400)
-    set_tag(session, card, tag, on=form.get("action", "add") != "remove")
+    on = form.get("action", "add") != "remove"
+    set_tag(session, card, tag, on=on)
+    log(session, user, "card.tag" if on else "card.untag", card.id, tag=localize(tag.name))
     session.commit()
     return _after_card_change(request, session, meeting, group, user, card, form)
+
+
+# How each action on a recommendation is named in the audit log.
+_AUDITED = {
+    "edit": "edit", "up": "reorder", "down": "reorder", "merge": "merge", "split": "split",
+    "delete": "delete",
+}  # fmt: skip
+
+
+def log(
+    session: Session, user: User, action: str, target_id: Any, kind: str = "card", **detail: Any
+) -> None:
+    """Record a rapporteur's change in the audit log (stored with the next commit)."""
+    audit.record(session, user_actor(user), action, kind, target_id, **detail)
 
 
 def _recommendation(session: Session, group: Group, value: str | int) -> Recommendation:
@@ -253,13 +270,16 @@ def create_support(
     chosen = form.get("recommendation", "").strip()
     if chosen in ("", "new"):
         text = form.get("text", "").strip() or card.answers.get(_main_key(group), "")
-        create_recommendation(session, group, text[:TEXT_LIMIT], [card.id])
+        rec = create_recommendation(session, group, text[:TEXT_LIMIT], [card.id])
+        log(session, user, "recommendation.create", rec.id, "recommendation")
     else:
-        rec = recommendation_numbered(session, group, chosen)
-        if rec is None:
+        found = recommendation_numbered(session, group, chosen)
+        if found is None:
             error = _no_such_recommendation(chosen[:10])
             return _after_card_change(request, session, meeting, group, user, card, form, error)
+        rec = found
         add_support(session, rec, card.id)
+    log(session, user, "card.group", card.id, recommendation=rec.id)
     session.commit()
     return _after_card_change(request, session, meeting, group, user, card, form)
 
@@ -289,8 +309,10 @@ def delete_support(
             error = _no_such_recommendation(target[:10])
             return _after_card_change(request, session, meeting, group, user, card, form, error)
         move_card(session, card.id, source, rec)
+        log(session, user, "card.move", card.id, source=source.id, to=rec.id)
     else:
         remove_support(session, source, card.id)
+        log(session, user, "card.ungroup", card.id, recommendation=source.id)
     session.commit()
     return _after_card_change(request, session, meeting, group, user, card, form)
 
@@ -310,9 +332,11 @@ def create_set_aside(
     reason = form.get("reason", "")
     if reason == "restore":
         restore(session, card)
+        log(session, user, "card.restore", card.id)
     elif reason in SET_ASIDE_REASONS:
         duplicate_of = _duplicate_of(session, group, form.get("duplicate_of", ""))
         set_aside(session, card, reason, duplicate_of, user.id)
+        log(session, user, "card.set_aside", card.id, reason=reason, duplicate_of=duplicate_of)
     else:
         raise HTTPException(400)
     session.commit()
@@ -327,10 +351,11 @@ def _duplicate_of(session: Session, group: Group, number: str) -> str | None:
 
 @router.post("/recommendations")
 def create_group_recommendation(
-    session: SessionDep, group: WritableGroup, request: Request, form: FormData
+    session: SessionDep, group: WritableGroup, user: CurrentUser, request: Request, form: FormData
 ) -> Response:
     """Write a new recommendation."""
-    create_recommendation(session, group, _text(form))
+    rec = create_recommendation(session, group, _text(form))
+    log(session, user, "recommendation.create", rec.id, "recommendation")
     session.commit()
     return _back(request, form, group.slug)
 
@@ -339,6 +364,7 @@ def create_group_recommendation(
 def update_recommendation(
     session: SessionDep,
     group: WritableGroup,
+    user: CurrentUser,
     request: Request,
     recommendation_id: int,
     form: FormData,
@@ -364,5 +390,6 @@ def update_recommendation(
         delete_recommendation(session, rec)
     else:
         raise HTTPException(400)
+    log(session, user, f"recommendation.{_AUDITED[action]}", recommendation_id, "recommendation")
     session.commit()
     return _back(request, form, group.slug)

@@ -1,0 +1,69 @@
+"""The audit log: every change to cards, recommendations, reports and accounts, with its author."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.models import AuditEvent, Delegation, User
+
+ACTIONS = (
+    "card.create", "card.edit", "card.withdraw", "card.tag", "card.untag", "card.group",
+    "card.ungroup", "card.move", "card.set_aside", "card.restore", "recommendation.create",
+    "recommendation.edit", "recommendation.merge", "recommendation.split",
+    "recommendation.reorder", "recommendation.delete", "report.save", "account.create",
+    "account.password",
+)  # fmt: skip
+PAGE_SIZE = 100
+
+
+@dataclass
+class Actor:
+    """Who acts: a delegation (through its code) or an account."""
+
+    kind: str
+    id: int | None
+    name: str
+
+
+def delegation_actor(delegation: Delegation) -> Actor:
+    return Actor("delegation", delegation.id, delegation.name)
+
+
+def user_actor(user: User) -> Actor:
+    return Actor("user", user.id, f"{user.display_name} ({user.username})")
+
+
+def record(
+    session: Session, actor: Actor, action: str, target_type: str, target_id: Any, **detail: Any
+) -> None:
+    """Add an event to the log; it is stored with the caller's next commit."""
+    assert action in ACTIONS, action
+    session.add(
+        AuditEvent(
+            actor_kind=actor.kind,
+            actor_id=actor.id,
+            actor_name=actor.name,
+            action=action,
+            target_type=target_type,
+            target_id=str(target_id),
+            detail=detail,
+        )
+    )
+
+
+def events(session: Session, action: str = "", page: int = 1) -> list[AuditEvent]:
+    """Return a page of events, newest first, optionally of one kind of action."""
+    query = select(AuditEvent)
+    if action:
+        query = query.where(col(AuditEvent.action).startswith(action))
+    query = query.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+    return list(session.exec(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+
+
+def all_events(session: Session, action: str = "") -> list[AuditEvent]:
+    """Return every event, oldest first, for export."""
+    query = select(AuditEvent)
+    if action:
+        query = query.where(col(AuditEvent.action).startswith(action))
+    return list(session.exec(query.order_by(col(AuditEvent.at), col(AuditEvent.id))))

@@ -1,0 +1,171 @@
+"""Offline: a card written without a network waits on the phone and is sent when it returns."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from playwright.sync_api import Page, expect
+from sqlmodel import Session, select
+
+from app.access import display
+from app.models import Group
+from tests.browser import needs_chromium, serve
+from tests.helpers import cards
+
+pytestmark = [pytest.mark.browser, needs_chromium]
+
+COMMITMENTS = "Actionable commitments for the Global Compact"
+MEANS = "Means of implementation"
+# The cards waiting in the browser's IndexedDB (the store app.js creates on every page).
+OUTBOX = """() => new Promise((resolve, reject) => {
+  const open = indexedDB.open("actioncards", 1);
+  open.onupgradeneeded = () => open.result.createObjectStore("outbox", {keyPath: "card_id"});
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const request = open.result.transaction("outbox").objectStore("outbox").getAll();
+    request.onsuccess = () => { open.result.close(); resolve(request.result); };
+  };
+})"""
+# The page and its stylesheet and script are in the service worker's caches.
+KEPT_OFFLINE = """async () => {
+  if (!navigator.serviceWorker.controller) return false;
+  const files = [location.href, ...[...document.querySelectorAll("link[rel=stylesheet], script[src]")]
+    .map(f => f.href || f.src)];
+  const kept = await Promise.all(files.map(f => caches.match(f, {ignoreVary: true})));
+  return kept.every(Boolean);
+}"""
+
+
+@pytest.fixture
+def live_url(app: FastAPI) -> Iterator[str]:
+    with serve(app) as url:
+        yield url
+
+
+def sign_in(page: Page, live_url: str, code: str) -> None:
+    page.goto(f"{live_url}/join")
+    page.get_by_label("Access code").fill(display(code))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("You are writing cards for Mexico.")).to_be_visible()
+
+
+def open_form_for_offline_use(page: Page, live_url: str, group: str) -> None:
+    """Open a group's form online, and wait until the service worker keeps it for offline use."""
+    page.goto(f"{live_url}/cards/new?group={group}")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.wait_for_function(KEPT_OFFLINE, polling=100)
+
+
+def outbox(page: Page) -> list[dict[str, Any]]:
+    return page.evaluate(OUTBOX)
+
+
+def send_offline(page: Page, text: str) -> None:
+    page.get_by_label(COMMITMENTS).fill(text)
+    page.get_by_role("button", name="Send card").click()
+    expect(page.get_by_text("Saved on this phone: it will be sent when the network returns.")).to_be_visible()
+
+
+def test_a_card_sent_offline_waits_on_the_phone_and_goes_when_the_network_returns(
+    page: Page, live_url: str, mexico: str, session: Session
+) -> None:
+    sign_in(page, live_url, mexico)
+    open_form_for_offline_use(page, live_url, "human")
+    banner = page.locator("[data-outbox]")
+    expect(banner).to_be_hidden()
+
+    page.context.set_offline(True)
+    expect(banner).to_contain_text("No network: cards you send are kept on this phone.")
+    send_offline(page, "End the immigration detention of children.")
+    expect(banner).to_contain_text("1 card waiting to be sent")
+    expect(page.get_by_label(COMMITMENTS)).to_have_value("")  # ready for the next card
+    [waiting] = outbox(page)
+    assert cards(session) == []
+
+    page.reload()  # offline: the page comes from the service worker's cache
+    expect(page.get_by_label(COMMITMENTS)).to_be_visible()
+    expect(banner).to_contain_text("1 card waiting to be sent")
+
+    page.get_by_label(MEANS).fill("Case management, half written")
+    card_id = page.locator("input[data-card-id]").input_value()
+    assert card_id != waiting["card_id"]
+    page.reload()
+    expect(page.get_by_label(MEANS)).to_have_value("Case management, half written")
+    expect(page.locator("input[data-card-id]")).to_have_value(card_id)
+
+    page.context.set_offline(False)
+    expect(banner).to_contain_text("The waiting cards were sent.", timeout=15_000)
+    expect(banner).to_be_hidden(timeout=15_000)
+    [card] = cards(session)
+    assert card.id == waiting["card_id"]  # the id made in the browser
+    assert card.answers == {"commitments": "End the immigration detention of children."}
+    assert outbox(page) == []
+    expect(page.get_by_label(MEANS)).to_have_value("Case management, half written")
+
+
+def test_a_card_whose_group_closed_while_it_waited_is_kept_and_shown(
+    page: Page, live_url: str, mexico: str, session: Session
+) -> None:
+    sign_in(page, live_url, mexico)
+    open_form_for_offline_use(page, live_url, "human")
+    page.context.set_offline(True)
+    send_offline(page, "Firewalls between services and immigration enforcement.")
+    group = session.exec(select(Group).where(Group.slug == "human")).one()
+    group.intake_open = False
+    session.add(group)
+    session.commit()
+
+    page.context.set_offline(False)
+    banner = page.locator("[data-outbox]")
+    expect(banner).to_contain_text(
+        "Not accepted: This group no longer takes cards: its intake is closed.", timeout=15_000
+    )
+    expect(banner).to_contain_text("Firewalls between services and immigration enforcement.")
+    assert cards(session) == []
+    [kept] = outbox(page)
+    assert kept["state"] == "refused"
+
+    banner.get_by_role("link", name="Open it in the form").click()
+    expect(page.get_by_label(COMMITMENTS)).to_have_value(
+        "Firewalls between services and immigration enforcement."
+    )
+    expect(page.locator("input[data-card-id]")).to_have_value(kept["card_id"])
+    assert len(outbox(page)) == 1  # still kept until the server takes it or the person deletes it
+
+
+def test_a_card_kept_while_signed_out_waits_for_the_delegation(
+    page: Page, live_url: str, mexico: str, session: Session
+) -> None:
+    sign_in(page, live_url, mexico)
+    open_form_for_offline_use(page, live_url, "local")
+    page.context.set_offline(True)
+    send_offline(page, "Local firewalls for health care.")
+    page.context.clear_cookies()  # the code was revoked, or the session expired
+
+    page.context.set_offline(False)
+    banner = page.locator("[data-outbox]")
+    expect(banner).to_contain_text("This phone is signed out", timeout=15_000)
+    assert len(outbox(page)) == 1
+    assert cards(session) == []
+
+    banner.get_by_role("link", name="Sign in").click()
+    page.get_by_label("Access code").fill(display(mexico))
+    page.get_by_role("button", name="Sign in").click()
+    expect(banner).to_contain_text("The waiting cards were sent.", timeout=15_000)
+    [card] = cards(session)
+    assert card.answers == {"commitments": "Local firewalls for health care."}
+    assert outbox(page) == []
+
+
+def test_the_same_text_sent_again_is_stored_once(
+    page: Page, live_url: str, mexico: str, session: Session
+) -> None:
+    sign_in(page, live_url, mexico)
+    for _attempt in range(2):
+        page.goto(f"{live_url}/cards/new?group=global")  # a fresh form, a fresh card id
+        page.get_by_label(COMMITMENTS).fill("Regular pathways for labour migration.")
+        page.get_by_role("button", name="Send card").click()
+        expect(page.get_by_text("Card received.")).to_be_visible()
+    [card] = cards(session)
+    assert card.answers == {"commitments": "Regular pathways for labour migration."}
