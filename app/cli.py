@@ -12,6 +12,7 @@ from pwdlib import PasswordHash
 from sqlmodel import Session, col, select
 
 from app import access, exports, printing
+from app.backup import BackupError, backup, restore
 from app.db import get_engine
 from app.demo import load_demo
 from app.i18n import set_language
@@ -174,6 +175,26 @@ def set_intake(args: argparse.Namespace) -> int:
     return 0
 
 
+def backup_cmd(args: argparse.Namespace) -> int:
+    try:
+        backup(get_engine(), Path(args.file))
+    except BackupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote a snapshot to {args.file}")
+    return 0
+
+
+def restore_cmd(args: argparse.Namespace) -> int:
+    try:
+        counts = restore(Path(args.file), get_engine())
+    except BackupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(", ".join(f"{table} {n}" for table, n in counts.items() if n))
+    return 0
+
+
 def list_codes(_args: argparse.Namespace) -> int:
     with Session(get_engine()) as session:
         query = (
@@ -232,6 +253,10 @@ def parser() -> argparse.ArgumentParser:
     c = add("intake", set_intake, "open or close intake for the meeting or some groups")
     c.add_argument("state", choices=("open", "close"))
     c.add_argument("--group", action="append", help="only this group (repeatable)")
+    c = add("backup", backup_cmd, "write a consistent snapshot of the database (while it runs)")
+    c.add_argument("file", help="new file to write (an SQLite database)")
+    c = add("restore", restore_cmd, "restore a snapshot into an empty, migrated database")
+    c.add_argument("file")
     return p
 
 
