@@ -1,6 +1,7 @@
 """The database engine, SQLite pragmas and the per-request session."""
 
 import json
+import threading
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Annotated, Any
@@ -20,7 +21,38 @@ def make_engine(url: str) -> Engine:
         url, connect_args={"check_same_thread": False, "timeout": 10}, json_serializer=_json
     )
     event.listen(engine, "connect", _sqlite_pragmas)
+    _serialize_writes(engine)
     return engine
+
+
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def _serialize_writes(engine: Engine) -> None:
+    """Let one write transaction at a time into SQLite, queueing the others in Python.
+
+    SQLite allows one writer; left to itself, the others sleep and retry in its busy handler,
+    which gives long tails and, past the timeout, "database is locked". A lock held from a
+    connection's first write to its commit or rollback queues them fairly instead. Reads
+    never take it.
+    """
+    lock = threading.Lock()
+
+    def before_execute(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if conn.info.get("writing") or not statement.lstrip().upper().startswith(WRITES):
+            return
+        # A timeout rather than a deadlock if something holds the lock too long; SQLite's
+        # own busy timeout still guards the write then.
+        conn.info["writing"] = lock.acquire(timeout=30)
+
+    def release(info: dict[str, Any]) -> None:
+        if info.pop("writing", False):
+            lock.release()
+
+    event.listen(engine, "before_cursor_execute", before_execute)
+    event.listen(engine, "commit", lambda conn: release(conn.info))
+    event.listen(engine, "rollback", lambda conn: release(conn.info))
+    event.listen(engine, "checkin", lambda _dbapi, record: release(record.info))
 
 
 def _json(value: Any) -> str:

@@ -1,12 +1,15 @@
 """A delegate writes, reads, edits and withdraws cards through the HTML form (no JavaScript)."""
 
+import threading
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from app.models import Group, Meeting
-from tests.conftest import browser_like, code_for
+from tests.conftest import add_card, browser_like, code_for
 from tests.helpers import cards, error_for, form_fields, soup, versions
 
 COMMITMENT = "Reduce the cost of remittances below 3% by 2030, with transparent fees."
@@ -283,3 +286,26 @@ def test_follow_up_session_asks_its_own_questions(delegate: TestClient, session:
     fields["answers.framework"] = "A state-led review forum every four years."
     assert delegate.post("/cards", data=fields).status_code == 200
     assert cards(session)[0].answers == {"framework": "A state-led review forum every four years."}
+
+
+def test_concurrent_writers_never_meet_a_locked_database(
+    engine: Engine, session: Session, meeting: Meeting
+) -> None:
+    errors: list[Exception] = []
+
+    def write(name: str) -> None:
+        try:
+            with Session(engine) as own:
+                for n in range(15):
+                    add_card(own, meeting, "local", name, "en", {"commitments": f"{name} {n}"})
+        except Exception as error:  # noqa: BLE001  (collected and asserted below)
+            errors.append(error)
+
+    names = ["Chile", "Peru", "Ghana", "Mali", "Nepal", "Fiji", "Oman", "Iraq", "Chad", "Togo"]
+    threads = [threading.Thread(target=write, args=(n,)) for n in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(cards(session)) == 150
