@@ -30,8 +30,8 @@ OUTBOX = """() => new Promise((resolve, reject) => {
 # The page and its stylesheet and script are in the service worker's caches.
 KEPT_OFFLINE = """async () => {
   if (!navigator.serviceWorker.controller) return false;
-  const files = [location.href, ...[...document.querySelectorAll("link[rel=stylesheet], script[src]")]
-    .map(f => f.href || f.src)];
+  const linked = document.querySelectorAll("link[rel=stylesheet], script[src]");
+  const files = [location.href, ...[...linked].map(f => f.href || f.src)];
   const kept = await Promise.all(files.map(f => caches.match(f, {ignoreVary: true})));
   return kept.every(Boolean);
 }"""
@@ -61,10 +61,12 @@ def outbox(page: Page) -> list[dict[str, Any]]:
     return page.evaluate(OUTBOX)
 
 
-def send_offline(page: Page, text: str) -> None:
+def send_and_see_it_kept(page: Page, text: str) -> None:
     page.get_by_label(COMMITMENTS).fill(text)
     page.get_by_role("button", name="Send card").click()
-    expect(page.get_by_text("Saved on this phone: it will be sent when the network returns.")).to_be_visible()
+    expect(
+        page.get_by_text("Saved on this phone: it will be sent when the network returns.")
+    ).to_be_visible()
 
 
 def test_a_card_sent_offline_waits_on_the_phone_and_goes_when_the_network_returns(
@@ -77,7 +79,7 @@ def test_a_card_sent_offline_waits_on_the_phone_and_goes_when_the_network_return
 
     page.context.set_offline(True)
     expect(banner).to_contain_text("No network: cards you send are kept on this phone.")
-    send_offline(page, "End the immigration detention of children.")
+    send_and_see_it_kept(page, "End the immigration detention of children.")
     expect(banner).to_contain_text("1 card waiting to be sent")
     expect(page.get_by_label(COMMITMENTS)).to_have_value("")  # ready for the next card
     [waiting] = outbox(page)
@@ -110,7 +112,7 @@ def test_a_card_whose_group_closed_while_it_waited_is_kept_and_shown(
     sign_in(page, live_url, mexico)
     open_form_for_offline_use(page, live_url, "human")
     page.context.set_offline(True)
-    send_offline(page, "Firewalls between services and immigration enforcement.")
+    send_and_see_it_kept(page, "Firewalls between services and immigration enforcement.")
     group = session.exec(select(Group).where(Group.slug == "human")).one()
     group.intake_open = False
     session.add(group)
@@ -118,9 +120,8 @@ def test_a_card_whose_group_closed_while_it_waited_is_kept_and_shown(
 
     page.context.set_offline(False)
     banner = page.locator("[data-outbox]")
-    expect(banner).to_contain_text(
-        "Not accepted: This group no longer takes cards: its intake is closed.", timeout=15_000
-    )
+    expect(banner).to_contain_text("1 card was not accepted:", timeout=15_000)
+    expect(banner).to_contain_text("This group no longer takes cards: its intake is closed.")
     expect(banner).to_contain_text("Firewalls between services and immigration enforcement.")
     assert cards(session) == []
     [kept] = outbox(page)
@@ -140,7 +141,7 @@ def test_a_card_kept_while_signed_out_waits_for_the_delegation(
     sign_in(page, live_url, mexico)
     open_form_for_offline_use(page, live_url, "local")
     page.context.set_offline(True)
-    send_offline(page, "Local firewalls for health care.")
+    send_and_see_it_kept(page, "Local firewalls for health care.")
     page.context.clear_cookies()  # the code was revoked, or the session expired
 
     page.context.set_offline(False)
@@ -169,3 +170,22 @@ def test_the_same_text_sent_again_is_stored_once(
         expect(page.get_by_text("Card received.")).to_be_visible()
     [card] = cards(session)
     assert card.answers == {"commitments": "Regular pathways for labour migration."}
+
+
+def test_a_card_kept_when_the_network_does_not_answer_is_retried_by_itself(
+    page: Page, live_url: str, mexico: str, session: Session
+) -> None:
+    sign_in(page, live_url, mexico)
+    page.goto(f"{live_url}/cards/new?group=regional")
+    # Connected to the Wi-Fi, but nothing gets through: the browser still says it is online.
+    page.route("**/cards", lambda route: route.abort("connectionfailed"))
+    send_and_see_it_kept(page, "Regional labour mobility schemes.")
+    expect(page.locator("[data-outbox]")).to_contain_text("1 card waiting to be sent")
+    assert cards(session) == []
+
+    page.unroute("**/cards")  # the next try, a few seconds later, gets through
+    expect(page.locator("[data-outbox]")).to_contain_text(
+        "The waiting cards were sent.", timeout=15_000
+    )
+    [card] = cards(session)
+    assert card.answers == {"commitments": "Regional labour mobility schemes."}
