@@ -1,5 +1,6 @@
 """Cards: validating what a delegation wrote, and storing it with its history."""
 
+import re
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from app.i18n import _
 from app.models import Card, CardVersion, Delegation, Group, Meeting, ident, utcnow
 
 AUTHOR_MAX = 120
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # the Cc category, less \t and \n
 
 
 @dataclass
@@ -41,7 +43,7 @@ def clean_text(value: Any) -> str:
         return ""
     text = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
     # NUL and other control characters break PostgreSQL text and exports; keep tab and newline.
-    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc").strip()
+    return CONTROL.sub("", text).strip()
 
 
 def intake_open(meeting: Meeting, group: Group) -> bool:

@@ -78,7 +78,9 @@ def _delegate(session: SessionDep, access: AccessCode | None) -> Delegate | None
     return Delegate(delegation, access) if delegation else None
 
 
-def require_delegate(delegate: Annotated[Delegate | None, Depends(find_delegate)]) -> Delegate:
+async def require_delegate(
+    delegate: Annotated[Delegate | None, Depends(find_delegate)],
+) -> Delegate:
     """Return the signed-in delegation, or send the person to the join page."""
     if delegate is None:
         raise SignInRequired()
@@ -109,7 +111,7 @@ def find_user(request: Request, session: SessionDep) -> User | None:
 MaybeUser = Annotated[User | None, Depends(find_user)]
 
 
-def require_user(user: MaybeUser) -> User:
+async def require_user(user: MaybeUser) -> User:
     """Return the signed-in account, or send the person to the sign-in page."""
     if user is None:
         raise SignInRequired(staff=True)
@@ -119,7 +121,7 @@ def require_user(user: MaybeUser) -> User:
 CurrentUser = Annotated[User, Depends(require_user)]
 
 
-def require_secretariat(user: CurrentUser) -> User:
+async def require_secretariat(user: CurrentUser) -> User:
     """Return the signed-in account if it belongs to the secretariat."""
     if user.role != "secretariat":
         raise Forbidden()
@@ -150,3 +152,9 @@ def writable_group(
 
 ReadableGroup = Annotated[Group, Depends(readable_group)]
 WritableGroup = Annotated[Group, Depends(writable_group)]
+
+
+def named_group(session: SessionDep, meeting: Meeting, form: dict[str, str]) -> list[Group]:
+    """Return the group a submitted card names, as the list card validation expects."""
+    group = group_by_slug(session, meeting, str(form.get("group", ""))[:40])
+    return [group] if group else []

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import quote
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -53,6 +54,9 @@ class CachedStatic(StaticFiles):
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    # Few threads serve the sync handlers: on a small machine forty threads fighting for the
+    # GIL stretch every write (which SQLite serialises) and the tail with it.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = get_settings().threads
     yield
     get_engine().dispose()
 

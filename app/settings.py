@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     meeting: str = ""
     # The address printed in QR codes on slips and posters.
     public_url: str = "http://127.0.0.1:8000"
+    # Threads that run the request handlers of one app server.
+    threads: int = 8
+    # Connections each app server keeps to PostgreSQL (and as many more at busy moments).
+    database_pool: int = 20
     # Mark cookies Secure; turn on behind HTTPS.
     secure_cookies: bool = False
     default_language: str = "en"

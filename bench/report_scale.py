@@ -21,7 +21,7 @@ ROOT = Path(__file__).parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.auth import hash_password  # noqa: E402
-from app.db import get_session, make_engine  # noqa: E402
+from app.db import get_session, make_engine, new_session  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.meetings import load_meeting, meeting_groups  # noqa: E402
 from app.models import (  # noqa: E402
@@ -116,8 +116,8 @@ def measure(cards: int, folder: Path) -> float:
         session.commit()
     app = create_app()
 
-    def override():  # type: ignore[no-untyped-def]
-        with Session(engine) as s:
+    async def override():  # type: ignore[no-untyped-def]
+        with new_session(engine) as s:
             yield s
 
     app.dependency_overrides[get_session] = override

@@ -3,7 +3,7 @@
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from sqlmodel import Session, SQLModel, select
 from app.access import issue_code
 from app.auth import hash_password
 from app.cards import create_card, read_card_input
-from app.db import get_session, make_engine
+from app.db import get_session, make_engine, new_session
 from app.limits import limiter
 from app.main import create_app
 from app.meetings import load_meeting, meeting_groups
@@ -84,8 +84,8 @@ def meeting(session: Session) -> Meeting:
 def app(engine: Engine, meeting: Meeting):  # type: ignore[no-untyped-def]
     application = create_app()
 
-    def override() -> Iterator[Session]:
-        with Session(engine) as s:
+    async def override() -> AsyncIterator[Session]:
+        with new_session(engine) as s:
             yield s
 
     application.dependency_overrides[get_session] = override

@@ -1,13 +1,13 @@
 """Pages every visitor can reach, and what happens when something is wrong: never a 500."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, SQLModel
 
-from app.db import get_session, make_engine
+from app.db import get_session, make_engine, new_session
 from app.main import create_app
 from tests.helpers import soup
 
@@ -57,8 +57,8 @@ def empty_client(tmp_path: Path) -> Iterator[TestClient]:
     SQLModel.metadata.create_all(engine)
     app = create_app()
 
-    def override() -> Iterator[Session]:
-        with Session(engine) as s:
+    async def override() -> AsyncIterator[Session]:
+        with new_session(engine) as s:
             yield s
 
     app.dependency_overrides[get_session] = override

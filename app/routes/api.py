@@ -18,7 +18,7 @@ from app.cards import (
     read_card_input,
 )
 from app.db import SessionDep
-from app.deps import CurrentDelegate, MeetingDep, group_by_slug
+from app.deps import CurrentDelegate, MeetingDep, group_by_slug, named_group
 from app.limits import check_card_rate
 from app.meetings import meeting_groups
 from app.models import Card, Delegation, Group, ident
@@ -134,9 +134,8 @@ def create_api_card(
         card_id = card_id_for_key(delegate.delegation, idempotency_key)
     else:
         card_id = str(uuid.uuid4())
-    card = read_card_input(
-        meeting, meeting_groups(session, meeting), body.model_dump(), body.answers
-    )
+    groups = named_group(session, meeting, {"group": body.group})
+    card = read_card_input(meeting, groups, body.model_dump(), body.answers)
     existing = session.get(Card, card_id)
     if not card.ok and existing is None:
         raise _unprocessable(_errors(card))

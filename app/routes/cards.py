@@ -21,7 +21,7 @@ from app.cards import (
     withdraw_card,
 )
 from app.db import SessionDep
-from app.deps import CurrentDelegate, Delegate, MeetingDep, group_by_slug
+from app.deps import CurrentDelegate, Delegate, MeetingDep, group_by_slug, named_group
 from app.forms import FormData
 from app.i18n import _, get_language
 from app.limits import TooManyRequests, check_card_rate
@@ -63,9 +63,12 @@ def create_card_from_form(
     form: FormData,
 ) -> Response:
     """Store a card from the form, or show it again with a message next to each problem."""
-    groups = meeting_groups(session, meeting)
-    card = read_card_input(meeting, groups, form, _answers(form))
     card_id = parse_card_id(form.get("card_id")) or str(uuid.uuid4())
+    repeat = session.get(Card, card_id)
+    if repeat is not None and repeat.delegation_id == delegate.delegation.id:
+        # Sent before (a retry whose answer was lost): it is stored, whatever changed since.
+        return RedirectResponse(f"/cards/{repeat.id}?sent=1", status_code=303)
+    card = read_card_input(meeting, named_group(session, meeting, form), form, _answers(form))
     if not card.ok:
         return _card_form(request, session, meeting, delegate, card, card_id, status_code=422)
     access_id = delegate.access.id if delegate.access else None
@@ -199,7 +202,7 @@ def update_card(
 ) -> Response:
     """Save a new version of a card, unless it changed meanwhile or its group closed."""
     stored = _own_card(session, meeting, delegate, card_id)
-    card = read_card_input(meeting, meeting_groups(session, meeting), form, _answers(form))
+    card = read_card_input(meeting, named_group(session, meeting, form), form, _answers(form))
     old_group = session.get(Group, stored.group_id)
     if old_group and not intake_open(meeting, old_group):
         card.errors["group"] = _closed_message()
