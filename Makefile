@@ -35,7 +35,7 @@ test: lint
 
 ## bench: the speed and memory benchmarks, each ending with a key=value line
 bench: $(VENV)/.installed
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 ## messages: extract translatable text and update the catalogs (then translate the .po files)
 messages: $(VENV)/.installed

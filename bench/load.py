@@ -1,7 +1,7 @@
 """Load: 100 delegates send cards at once for 60 s through the real card form endpoint.
 
 The same load also goes, in the same run, to a bare FastAPI + SQLite insert endpoint
-(bench/bare.py); the ratio compares the two. BENCH_SECONDS shortens the run.
+(bench/_bare.py); the ratio compares the two. BENCH_SECONDS shortens the run.
 Last line: cards_per_s=... p50_ms=... p99_ms=... errors=... ratio_vs_bare=...
 Aim: no errors, p99 under 250 ms, ratio at least 0.5.
 """
@@ -68,7 +68,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         database = Path(folder) / "load.db"
         codes: list[str | None] = list(prepare(database, DELEGATES))
-        bare = measure("bench.bare:app", database, [None] * DELEGATES)
+        bare = measure("bench._bare:app", database, [None] * DELEGATES)
         real = measure("app.main:app", database, codes)
     print(f"{DELEGATES} delegates for {SECONDS:.0f} s each run")
     for name, (rate, p50, p99, errors) in (("bare insert", bare), ("ActionCards", real)):
