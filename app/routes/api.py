@@ -23,7 +23,19 @@ from app.limits import check_card_rate
 from app.meetings import meeting_groups
 from app.models import Card, Delegation, Group, ident
 
-router = APIRouter(prefix="/api", tags=["cards"])
+
+class Problem(BaseModel):
+    """An error answer: what went wrong, for the person or the script."""
+
+    detail: str
+
+
+# Answers every operation may give besides its own, documented once.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "No valid access code (send it as a Bearer token)"},
+    404: {"model": Problem, "description": "No such card or group for this delegation"},
+}
+router = APIRouter(prefix="/api", tags=["cards"], responses=ERRORS)
 
 TEXT_LIMIT = 5000  # generous: the real limits come from the meeting file, with clear messages
 
@@ -109,10 +121,10 @@ def list_groups(session: SessionDep, meeting: MeetingDep) -> list[GroupOut]:
     "/cards",
     status_code=201,
     responses={
-        200: {"description": "The same card was already stored (a retry)"},
-        401: {"description": "No valid access code"},
-        409: {"description": "The card id belongs to another delegation's card"},
-        429: {"description": "Too many cards; see Retry-After"},
+        200: {"model": CardOut, "description": "The same card was already stored (a retry)"},
+        409: {"model": Problem, "description": "The card id belongs to another delegation"},
+        413: {"description": "The body is over 64 KB"},
+        429: {"model": Problem, "description": "Too many cards; wait Retry-After seconds"},
     },
 )
 def create_api_card(
