@@ -148,8 +148,6 @@ def test_hostile_text_is_escaped_in_every_view_and_export(
     markdown = client.get("/groups/human/report.md").text
     assert "<script>" not in markdown and "&lt;script&gt;" in markdown
     with browser_like(app) as owner:
-        from tests.conftest import code_for
-
         owner.post("/join", data={"code": code_for(session, meeting, "Mexico")})
         html = owner.get(f"/cards/{card.id}").text
         assert "<script>alert(1)</script>" not in html
