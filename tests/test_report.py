@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import Card, ReportVersion
-from tests.conftest import browser_like, sign_in_as
+from tests.conftest import browser_like, make_user, sign_in_as
 from tests.helpers import form_fields, soup
 
 SECTIONS = {
@@ -82,7 +82,6 @@ def test_two_rapporteurs_at_once_neither_overwrites_the_other(
     accounts: dict,
     human: list[Card],
 ) -> None:
-    from tests.conftest import make_user
 
     make_user(session, "rita", "rapporteur", ("human",))
     with browser_like(app) as rita:

@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from app.models import Card, Meeting
 from app.settings import get_settings
-from tests.conftest import HOSTILE, add_card, browser_like, sign_in_as
+from tests.conftest import HOSTILE, PASSWORD, add_card, browser_like, code_for, sign_in_as
 from tests.helpers import cards, form_fields
 
 
@@ -112,9 +112,7 @@ def test_the_api_is_rate_limited_too(
 def test_sign_in_is_throttled_after_failures(client: TestClient, accounts: dict) -> None:
     for _ in range(get_settings().failures_per_name):
         assert client.post("/signin", data={"username": "ravi", "password": "x"}).status_code == 422
-    response = client.post(
-        "/signin", data={"username": "ravi", "password": "correct horse battery"}
-    )
+    response = client.post("/signin", data={"username": "ravi", "password": PASSWORD})
     assert response.status_code == 429
     assert "Too many tries" in response.text and int(response.headers["retry-after"]) > 0
 
