@@ -7,7 +7,18 @@ from datetime import timedelta
 from pwdlib import PasswordHash
 from sqlmodel import Session, col, delete, select
 
-from app.models import Group, RapporteurGroup, User, UserSession, ident, utcnow
+from app.models import (
+    AccessCode,
+    DelegateSession,
+    Delegation,
+    Group,
+    Meeting,
+    RapporteurGroup,
+    User,
+    UserSession,
+    ident,
+    utcnow,
+)
 
 ROLES = ("secretariat", "cofacilitator", "rapporteur")
 SESSION_LIFETIME = timedelta(days=7)
@@ -64,6 +75,42 @@ def end_session(session: Session, token: str) -> None:
 def end_all_sessions(session: Session, user: User) -> None:
     """Sign a user out everywhere (after a password reset)."""
     session.exec(delete(UserSession).where(col(UserSession.user_id) == user.id))
+
+
+def start_delegate_session(
+    session: Session, meeting: Meeting, delegation: Delegation, access: AccessCode | None
+) -> str:
+    """Sign a phone in as a delegation; return the token for its cookie."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        DelegateSession(
+            token_hash=_digest(token),
+            delegation_id=ident(delegation),
+            access_code_id=access.id if access else None,
+            meeting_id=ident(meeting),
+            expires_at=utcnow() + SESSION_LIFETIME,
+        )
+    )
+    session.commit()
+    return token
+
+
+def delegate_session(session: Session, token: str) -> DelegateSession | None:
+    """Return a phone's live session, or None if it ended, expired or its code was revoked."""
+    found = session.get(DelegateSession, _digest(token))
+    if found is None or found.expires_at < utcnow():
+        return None
+    if found.access_code_id is not None:
+        access = session.get(AccessCode, found.access_code_id)
+        if access is None or access.revoked_at is not None:
+            return None
+    return found
+
+
+def end_delegate_session(session: Session, token: str) -> None:
+    """End a phone's session at sign-out."""
+    session.exec(delete(DelegateSession).where(col(DelegateSession.token_hash) == _digest(token)))
+    session.commit()
 
 
 def rapporteur_group_ids(session: Session, user: User) -> set[int]:

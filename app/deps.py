@@ -13,7 +13,7 @@ from app.meetings import current_meeting
 from app.models import AccessCode, Delegation, Group, Meeting, User
 from app.settings import get_settings
 
-SESSION_KEY = "access_code_id"
+SESSION_KEY = "delegate_token"
 USER_KEY = "user_token"
 
 
@@ -54,27 +54,20 @@ class Delegate:
 
 def find_delegate(request: Request, session: SessionDep, meeting: MeetingDep) -> Delegate | None:
     """Return the signed-in delegation, or None; a revoked code signs the phone out."""
-    signed = request.session.get(SESSION_KEY)
     bearer = request.headers.get("authorization", "")
     if bearer.lower().startswith("bearer "):
         access = find_active(session, meeting, bearer[7:])
-        return _delegate(session, access)
-    if isinstance(signed, int):
-        access = session.get(AccessCode, signed)
-        if access and access.revoked_at is None and access.meeting_id == meeting.id:
-            return _delegate(session, access)
-        request.session.pop(SESSION_KEY, None)
-    picked = request.session.get("delegation_id")
-    if meeting.delegation_picker and isinstance(picked, int):
-        delegation = session.get(Delegation, picked)
-        return Delegate(delegation, None) if delegation else None
-    return None
-
-
-def _delegate(session: SessionDep, access: AccessCode | None) -> Delegate | None:
-    if access is None:
+        delegation = session.get(Delegation, access.delegation_id) if access else None
+        return Delegate(delegation, access) if delegation else None
+    token = request.session.get(SESSION_KEY)
+    if not isinstance(token, str):
         return None
-    delegation = session.get(Delegation, access.delegation_id)
+    found = auth.delegate_session(session, token)
+    if found is None or found.meeting_id != meeting.id:
+        request.session.pop(SESSION_KEY, None)
+        return None
+    delegation = session.get(Delegation, found.delegation_id)
+    access = session.get(AccessCode, found.access_code_id) if found.access_code_id else None
     return Delegate(delegation, access) if delegation else None
 
 

@@ -255,3 +255,14 @@ class AuditEvent(SQLModel, table=True):
     target_type: str = Field(max_length=20)
     target_id: str = Field(max_length=40)
     detail: dict[str, Any] = json_column()
+
+
+class DelegateSession(SQLModel, table=True):
+    """A phone signed in as a delegation (by its code, or picked from the list)."""
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    delegation_id: int = Field(foreign_key="delegation.id", index=True)
+    access_code_id: int | None = Field(default=None, foreign_key="accesscode.id", index=True)
+    meeting_id: int = Field(foreign_key="meeting.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime

@@ -4,7 +4,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.access import ALPHABET, LENGTH, display, new_code, normalize, revoke_code
-from app.models import AccessCode, Meeting
+from app.models import AccessCode, DelegateSession, Meeting
 from tests.helpers import error_for, soup
 
 
@@ -106,3 +106,23 @@ def test_the_delegation_picker_exists_only_when_the_meeting_allows_it(
     client.cookies.set("lang", "fr")
     response = client.post("/join/delegation", data={"delegation": "Mexique"})
     assert "Mexique" in soup(response).select_one(".who").get_text()
+
+
+def test_sign_out_ends_the_phones_session_on_the_server(
+    client: TestClient, mexico: str, session: Session
+) -> None:
+    client.post("/join", data={"code": mexico})
+    cookie = client.cookies.get("actioncards")
+    assert len(session.exec(select(DelegateSession)).all()) == 1
+    client.post("/signout")
+    session.expire_all()
+    assert session.exec(select(DelegateSession)).all() == []
+    client.cookies.set("actioncards", cookie)  # a copied cookie signs nobody in
+    assert client.get("/cards", follow_redirects=False).status_code == 303
+
+
+def test_each_sign_in_gets_a_new_session(client: TestClient, mexico: str) -> None:
+    client.post("/join", data={"code": mexico})
+    first = client.cookies.get("actioncards")
+    client.post("/join", data={"code": mexico})
+    assert client.cookies.get("actioncards") != first

@@ -4,7 +4,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 
-from app import i18n
+from app import auth, i18n
 from app.access import find_active
 from app.cards import delegation_cards
 from app.db import SessionDep
@@ -61,7 +61,7 @@ def create_sign_in(
             error = _("Type the code printed on your delegation's slip.")
         context = {"meeting": meeting, "next": target, "code": typed[:40], "error": error}
         return render(request, "join/join.html", context, status_code=422)
-    return _sign_in(request, access, target)
+    return _sign_in(request, session, meeting, target, access=access)
 
 
 @router.get("/j/{code}")
@@ -76,12 +76,23 @@ def read_slip_link(
         error = _("This code does not work. Check it against your slip, or ask the secretariat.")
         context = {"meeting": meeting, "next": "/", "code": code[:40], "error": error}
         return render(request, "join/join.html", context, status_code=404)
-    return _sign_in(request, access, "/")
+    return _sign_in(request, session, meeting, "/", access=access)
 
 
-def _sign_in(request: Request, access: AccessCode, target: str) -> Response:
+def _sign_in(
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    target: str,
+    access: AccessCode | None = None,
+    delegation: Delegation | None = None,
+) -> Response:
+    # A new session (and a new cookie) at each sign-in, whatever this browser held before.
+    delegation = delegation or (session.get(Delegation, access.delegation_id) if access else None)
+    if delegation is None:
+        raise HTTPException(404)
     request.session.clear()
-    request.session[SESSION_KEY] = access.id
+    request.session[SESSION_KEY] = auth.start_delegate_session(session, meeting, delegation, access)
     return RedirectResponse(target, status_code=303)
 
 
@@ -111,9 +122,7 @@ def create_picked_sign_in(
             error = _("No delegation is called “%(name)s”. Choose one from the list.", name=typed)
         context = {"meeting": meeting, "next": target, "typed": typed[:200], "error": error}
         return render(request, "join/picker.html", context | _picker(session), status_code=422)
-    request.session.clear()
-    request.session["delegation_id"] = delegation.id
-    return RedirectResponse(target, status_code=303)
+    return _sign_in(request, session, meeting, target, delegation=delegation)
 
 
 def _picker(session: SessionDep) -> dict[str, object]:

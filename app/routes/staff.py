@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 from app import audit, auth
 from app.audit import user_actor
 from app.db import SessionDep
-from app.deps import USER_KEY, CurrentUser, MeetingDep, Secretariat
+from app.deps import SESSION_KEY, USER_KEY, CurrentUser, MeetingDep, Secretariat
 from app.forms import FormData, safe_next
 from app.i18n import _
 from app.limits import check_failures, count_failure
@@ -56,6 +56,9 @@ def delete_sign_in(request: Request, session: SessionDep) -> Response:
     token = request.session.get(USER_KEY)
     if isinstance(token, str):
         auth.end_session(session, token)
+    phone = request.session.get(SESSION_KEY)
+    if isinstance(phone, str):
+        auth.end_delegate_session(session, phone)
     request.session.clear()
     return RedirectResponse("/", status_code=303)
 
