@@ -277,3 +277,13 @@ def test_an_unknown_recommendation_number_is_explained_at_the_card(
     plain = rapporteur.post(f"/groups/human/cards/{card.id}/support", data={"recommendation": "R9"})
     assert plain.status_code == 422 and "There is no recommendation R9." in plain.text
     assert session.exec(select(Support)).all() == []
+
+
+def test_filtering_with_htmx_answers_with_the_card_list_only(
+    rapporteur: TestClient, human: list[Card]
+) -> None:
+    response = rapporteur.get("/groups/human?language=fr", headers={"HX-Request": "true"})
+    assert "<html" not in response.text
+    assert soup(response).select_one("section#cards") is not None
+    assert numbers(response) == ["#2"]
+    assert response.headers["vary"].startswith("HX-Request")
