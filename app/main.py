@@ -95,6 +95,11 @@ def create_app() -> FastAPI:
     return app
 
 
+def _bad_request_message() -> str:
+    """Say that a request could not be read; going back keeps what the person typed."""
+    return _("The request was not understood. Go back and try again.")
+
+
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -142,14 +147,15 @@ def _add_error_pages(app: FastAPI) -> None:
             message = exc.detail  # a message written for the person, already translated
         elif exc.status_code == 405:
             message = _("This page cannot be used that way.")
+        elif exc.status_code == 400:
+            message = _bad_request_message()
         return render(request, "error.html", {"message": message}, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     def bad_request(request: Request, exc: RequestValidationError) -> Response:
         if _wants_json(request):
             return JSONResponse({"detail": _jsonable(exc.errors())}, status_code=422)
-        message = _("The request was not understood. Go back and try again.")
-        return render(request, "error.html", {"message": message}, status_code=400)
+        return render(request, "error.html", {"message": _bad_request_message()}, status_code=400)
 
 
 def _jsonable(errors: object) -> object:

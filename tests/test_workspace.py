@@ -287,3 +287,11 @@ def test_filtering_with_htmx_answers_with_the_card_list_only(
     assert soup(response).select_one("section#cards") is not None
     assert numbers(response) == ["#2"]
     assert response.headers["vary"].startswith("HX-Request")
+
+
+def test_an_empty_recommendation_is_explained_not_called_missing(
+    rapporteur: TestClient, human: list[Card]
+) -> None:
+    response = rapporteur.post("/groups/human/recommendations", data={"text": " "})
+    assert response.status_code == 400
+    assert "The request was not understood" in response.text
