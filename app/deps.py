@@ -124,6 +124,17 @@ async def require_secretariat(user: CurrentUser) -> User:
 Secretariat = Annotated[User, Depends(require_secretariat)]
 
 
+async def require_reviewer(user: CurrentUser) -> User:
+    """Return the signed-in account if it reads across all groups: co-facilitators and the
+    secretariat. A rapporteur sees only the groups they work on."""
+    if user.role not in ("secretariat", "cofacilitator"):
+        raise Forbidden()
+    return user
+
+
+Reviewer = Annotated[User, Depends(require_reviewer)]
+
+
 def readable_group(slug: str, session: SessionDep, meeting: MeetingDep, user: CurrentUser) -> Group:
     """Return the group named in the path, if the account may read it."""
     group = group_by_slug(session, meeting, slug)

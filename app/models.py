@@ -235,6 +235,35 @@ class ReportVersion(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class Comment(SQLModel, table=True):
+    """A reviewer's remark on a group's report or on one recommendation, or an answer to one.
+
+    Answers point at the comment they answer; resolving the first comment closes the thread.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="group.id", index=True)
+    # None: on the report as a whole. Kept when the recommendation is merged (it follows the
+    # cards) and cleared when it is deleted, so no remark is lost with it.
+    recommendation_id: int | None = Field(default=None, foreign_key="recommendation.id", index=True)
+    reply_to: int | None = Field(default=None, foreign_key="comment.id", index=True)
+    author_id: int = Field(foreign_key="user.id")
+    body: str = Field(max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow)
+    resolved_at: datetime | None = None
+    resolved_by: int | None = Field(default=None, foreign_key="user.id")
+
+
+class Review(SQLModel, table=True):
+    """A co-facilitator's mark that a report, as of one version, has been reviewed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="group.id", index=True)
+    report_version: int
+    user_id: int = Field(foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class LastLook(SQLModel, table=True):
     """When a person last looked at a group's workspace, to count what is new since."""
 

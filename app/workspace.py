@@ -80,7 +80,8 @@ def _status_clause(status: str) -> ColumnElement[bool]:
     return true()
 
 
-def _like(text: str) -> str:
+def like_pattern(text: str) -> str:
+    """Return a LIKE pattern that finds the text anywhere, its wildcards taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -96,7 +97,7 @@ def _filter_clauses(group: Group, f: CardFilter) -> list[ColumnElement[bool]]:
             exists().where(col(CardTag.card_id) == col(Card.id), col(CardTag.tag_id) == f.tag)
         )
     if f.q.strip():
-        pattern = _like(f.q.strip().lower())
+        pattern = like_pattern(f.q.strip().lower())
         searched = [cast(Card.answers, String), Delegation.name, Card.author_name]
         clauses.append(or_(*[func.lower(column).like(pattern, escape="\\") for column in searched]))
     return clauses

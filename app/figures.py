@@ -1,0 +1,151 @@
+"""The meeting's figures: who took part and how many cards, for the meeting and each group.
+
+Counted from active cards only (a withdrawn card was taken back by its delegation). Each
+kind of delegation counts in one category of the meeting file: Member States, observers,
+UN entities or other stakeholders, as the secretariat reports participation.
+"""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from app.i18n import _
+from app.meetings import meeting_groups
+from app.models import Card, Delegation, Group, Meeting, ident
+
+CATEGORIES = ("member_states", "observers", "un_entities", "stakeholders")
+# A day of cards is shown hour by hour; a longer span day by day.
+HOURLY_SPAN = timedelta(hours=36)
+
+
+def category_labels() -> dict[str, str]:
+    """Name the categories in the current language."""
+    return {
+        "member_states": _("Member States"),
+        "observers": _("Observers"),
+        "un_entities": _("UN entities"),
+        "stakeholders": _("Other stakeholders"),
+    }
+
+
+def kind_categories(meeting: Meeting) -> dict[str, str]:
+    """Map each kind of delegation to its category; kinds the file leaves out are stakeholders."""
+    return {k["slug"]: k.get("category", "stakeholders") for k in meeting.delegation_kinds}
+
+
+@dataclass
+class Participation:
+    """Cards and the delegations behind them, for the meeting or for one group."""
+
+    cards: int = 0
+    delegations: int = 0
+    # Distinct delegations, and their cards, per category and per kind.
+    by_category: Counter[str] = field(default_factory=Counter)
+    cards_by_category: Counter[str] = field(default_factory=Counter)
+    by_kind: Counter[str] = field(default_factory=Counter)
+    cards_by_kind: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class TimeBucket:
+    """Cards written in one hour (or one day), in the meeting's time zone."""
+
+    start: datetime
+    hourly: bool
+    count: int = 0
+
+
+@dataclass
+class Figures:
+    meeting: Participation
+    groups: list[tuple[Group, Participation]]
+    timeline: list[TimeBucket]
+
+
+def meeting_figures(session: Session, meeting: Meeting) -> Figures:
+    """Count the meeting's participation, per group and in all, and its cards over time."""
+    groups = meeting_groups(session, meeting)
+    categories = kind_categories(meeting)
+    per_group: dict[int, Participation] = {ident(g): Participation() for g in groups}
+    total = Participation()
+    seen: dict[int, set[int]] = defaultdict(set)
+    times: list[datetime] = []
+    for group_id, delegation_id, kind, created_at in _active_cards(
+        session, Card.meeting_id, meeting
+    ):
+        category = categories.get(kind, "stakeholders")
+        for key, figures in ((group_id, per_group[group_id]), (0, total)):
+            _count(figures, kind, category, new_delegation=delegation_id not in seen[key])
+            seen[key].add(delegation_id)
+        times.append(created_at)
+    return Figures(
+        meeting=total,
+        groups=[(g, per_group[ident(g)]) for g in groups],
+        timeline=timeline(times, meeting.timezone),
+    )
+
+
+def group_figures(
+    session: Session, meeting: Meeting, group: Group
+) -> tuple[Participation, list[TimeBucket]]:
+    """Count one group's participation and its cards over time."""
+    categories = kind_categories(meeting)
+    figures, seen, times = Participation(), set(), []
+    for _group, delegation_id, kind, created_at in _active_cards(session, Card.group_id, group):
+        _count(figures, kind, categories.get(kind, "stakeholders"), delegation_id not in seen)
+        seen.add(delegation_id)
+        times.append(created_at)
+    return figures, timeline(times, meeting.timezone)
+
+
+def _active_cards(session: Session, column: Any, owner: Meeting | Group) -> Any:
+    """Yield (group, delegation, kind, created) of the active cards whose column is the owner."""
+    query = (
+        select(Card.group_id, Card.delegation_id, Delegation.kind, Card.created_at)
+        .join(Delegation, col(Delegation.id) == Card.delegation_id)
+        .where(column == owner.id, Card.status == "active")
+    )
+    return session.exec(query)
+
+
+def _count(figures: Participation, kind: str, category: str, new_delegation: bool) -> None:
+    figures.cards += 1
+    figures.cards_by_category[category] += 1
+    figures.cards_by_kind[kind] += 1
+    if new_delegation:
+        figures.delegations += 1
+        figures.by_category[category] += 1
+        figures.by_kind[kind] += 1
+
+
+def timeline(times: list[datetime], timezone: str) -> list[TimeBucket]:
+    """Count cards per hour in the meeting's time zone (per day over a long span), gaps as 0."""
+    if not times:
+        return []
+    zone = ZoneInfo(timezone)
+    local = sorted(t.astimezone(zone) for t in times)
+    hourly = local[-1] - local[0] <= HOURLY_SPAN
+    counts = Counter(_bucket(t, hourly) for t in local)
+    buckets, moment, last = [], _bucket(local[0], hourly), _bucket(local[-1], hourly)
+    while moment <= last:
+        buckets.append(TimeBucket(moment, hourly, counts[moment]))
+        moment = _next(moment, hourly, zone)
+    return buckets
+
+
+def _next(moment: datetime, hourly: bool, zone: ZoneInfo) -> datetime:
+    # An hour is added in UTC (a clock change repeats or skips a local hour); a day is the
+    # next calendar date at midnight, however long the day was.
+    if hourly:
+        return (moment.astimezone(UTC) + timedelta(hours=1)).astimezone(zone)
+    return datetime.combine(moment.date() + timedelta(days=1), time(), tzinfo=zone)
+
+
+def _bucket(moment: datetime, hourly: bool) -> datetime:
+    if hourly:
+        return moment.replace(minute=0, second=0, microsecond=0)
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
