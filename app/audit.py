@@ -11,8 +11,8 @@ ACTIONS = (
     "card.create", "card.edit", "card.withdraw", "card.tag", "card.untag", "card.group",
     "card.ungroup", "card.move", "card.set_aside", "card.restore", "recommendation.create",
     "recommendation.edit", "recommendation.merge", "recommendation.split",
-    "recommendation.reorder", "recommendation.delete", "report.save", "account.create",
-    "account.password",
+    "recommendation.reorder", "recommendation.delete", "report.save", "report.review",
+    "comment.create", "comment.resolve", "comment.reopen", "account.create", "account.password",
 )  # fmt: skip
 PAGE_SIZE = 100
 

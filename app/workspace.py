@@ -28,6 +28,7 @@ from app.models import (
     ident,
     utcnow,
 )
+from app.review import forget_recommendation
 
 PAGE_SIZE = 50
 STATUSES = ("inbox", "grouped", "set_aside", "withdrawn", "all")
@@ -444,6 +445,7 @@ def merge(session: Session, source: Recommendation, target: Recommendation) -> N
         if session.get(Support, (target.id, support.card_id)) is None:
             session.add(Support(recommendation_id=ident(target), card_id=support.card_id))
         session.delete(support)
+    forget_recommendation(session, source, into=target)
     session.flush()
     session.delete(source)
 
@@ -476,6 +478,7 @@ def reorder(session: Session, group: Group, rec: Recommendation, step: int) -> N
 def delete_recommendation(session: Session, rec: Recommendation) -> None:
     """Delete a recommendation; cards behind nothing else go back to the inbox."""
     session.exec(delete(Support).where(col(Support.recommendation_id) == rec.id))
+    forget_recommendation(session, rec, into=None)
     session.delete(rec)
 
 

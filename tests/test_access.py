@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.models import Meeting, Recommendation, User
+from app.models import Comment, Meeting, Recommendation, User
 from tests.conftest import add_card, browser_like, code_for, sign_in_as
 
 ROLES = (
@@ -49,6 +49,13 @@ def staff_read(status: int = 200) -> dict[str, int]:
 def staff_write(status: int = 303) -> dict[str, int]:
     rules = staff_read(status)
     rules["cofacilitator"] = 403
+    return rules
+
+
+def reviewer(status: int = 200) -> dict[str, int]:
+    """Pages across all groups: co-facilitators and the secretariat; rapporteurs see their own."""
+    rules = dict.fromkeys(ROLES, 303)
+    rules.update(other_rapporteur=403, rapporteur=403, cofacilitator=status, secretariat=status)
     return rules
 
 
@@ -107,6 +114,16 @@ RULES: dict[tuple[str, str], tuple[dict | None, dict[str, int]]] = {
     ("GET", "/groups/{slug}/report.docx"): (None, staff_read()),
     ("GET", "/groups/{slug}/report.md"): (None, staff_read()),
     ("GET", "/groups/{slug}/report/present"): (None, staff_read()),
+    ("GET", "/groups/{slug}/review"): (None, staff_read()),
+    ("POST", "/groups/{slug}/comments"): ({"body": "x"}, staff_read(303)),
+    ("POST", "/groups/{slug}/comments/{comment_id}/resolve"): (None, staff_read(303)),
+    # 409: nothing to review, unless the role saved a draft above (only the secretariat can).
+    ("POST", "/groups/{slug}/reviewed"): (None, {**reviewer(409), "secretariat": 303}),
+    ("GET", "/overview"): (None, reviewer()),
+    ("GET", "/search"): (None, reviewer()),
+    ("GET", "/delegations"): (None, reviewer()),
+    ("GET", "/delegations/{delegation_id}"): (None, reviewer()),
+    ("GET", "/recurring"): (None, reviewer()),
     ("GET", "/accounts"): (None, secretariat()),
     ("GET", "/audit"): (None, secretariat()),
     ("GET", "/audit.csv"): (None, secretariat()),
@@ -139,6 +156,9 @@ def world(
     card = add_card(session, meeting, "human", "Mexico", "en", {"commitments": "Protect children."})
     rec = Recommendation(group_id=card.group_id, text="R")
     session.add(rec)
+    session.flush()
+    remark = Comment(group_id=card.group_id, author_id=accounts["cofacilitator"].id, body="C")
+    session.add(remark)
     session.commit()
     mexico = code_for(session, meeting, "Mexico")
     clients: dict[str, TestClient] = {}
@@ -156,6 +176,7 @@ def world(
         "values": {
             "slug": "human", "card_id": card.id, "recommendation_id": str(rec.id),
             "account_id": str(accounts["rapporteur"].id), "code": "WRONG234",
+            "comment_id": str(remark.id), "delegation_id": str(card.delegation_id),
         },
         "card": card,
     }  # fmt: skip

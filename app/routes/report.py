@@ -25,6 +25,7 @@ from app.report import (
     speaking_seconds,
 )
 from app.report_docx import report_docx
+from app.review import open_count
 from app.templating import render
 
 router = APIRouter(prefix="/groups/{slug}", include_in_schema=False)
@@ -45,6 +46,7 @@ def _editor(
         "versions": report_versions(session, report)[:20],
         "can_write": auth.can_write(session, user, group),
         "draft": dict(report.sections),
+        "open_remarks": open_count(session, group),
         **extra,
     }
 

@@ -15,6 +15,7 @@ from app.deps import CurrentUser, MeetingDep, ReadableGroup, WritableGroup
 from app.forms import FormData, safe_next
 from app.i18n import _, get_language, localize
 from app.models import Card, Group, Meeting, Recommendation, Tag, User, ident, utcnow
+from app.review import open_count
 from app.templating import render
 from app.workspace import (
     PAGE_SIZE,
@@ -77,6 +78,7 @@ def _context(
         "progress": progress(session, group),
         "reasons": SET_ASIDE_REASONS,
         "language": get_language(),
+        "open_remarks": open_count(session, group),
         **extra,
     }
 
