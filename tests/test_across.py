@@ -31,7 +31,10 @@ def test_search_finds_cards_of_every_group_and_honours_each_filter(
         "Group 3, card #1",
     ]
     assert _found(client.get("/search?group=human&q=detention").text) == ["Group 6, card #5"]
-    assert _found(client.get("/search?language=fr").text) == ["Group 6, card #2", "Group 1, card #1"]
+    assert _found(client.get("/search?language=fr").text) == [
+        "Group 6, card #2",
+        "Group 1, card #1",
+    ]
     kenya = session.exec(select(Delegation).where(Delegation.name == "Kenya")).one()
     assert _found(client.get(f"/search?delegation={kenya.id}").text) == [
         "Group 6, card #5",
@@ -104,7 +107,10 @@ def test_a_delegation_page_lists_its_cards_group_by_group(
     ]
     assert "3 cards" in soup.select_one(".lead").get_text()
     listing = BeautifulSoup(client.get("/delegations").text, "html.parser")
-    rows = {r.th.get_text(strip=True): [td.get_text() for td in r.select("td")] for r in listing.select("tbody tr")}
+    rows = {
+        r.th.get_text(strip=True): [td.get_text() for td in r.select("td")]
+        for r in listing.select("tbody tr")
+    }
     assert rows["Mexico"] == ["Member State", "3", "2"]
     assert rows["France"] == ["Member State", "1", "1"]
     assert client.get("/delegations/999999").status_code == 404
@@ -150,7 +156,13 @@ def test_recurring_recommendations_are_gathered_across_groups_and_counted_once(
     idea = result.ideas[0]
     assert sorted(m.group.slug for m in idea.members) == ["human", "human", "local", "national"]
     assert idea.groups == 3
-    assert sorted(d.name for d in idea.delegations) == ["Chile", "France", "Ghana", "Kenya", "Mexico"]
+    assert sorted(d.name for d in idea.delegations) == [
+        "Chile",
+        "France",
+        "Ghana",
+        "Kenya",
+        "Mexico",
+    ]
     assert idea.counted_separately == 2 + 2 + 1 + 1
     assert result.distinct == 6 - 3
 

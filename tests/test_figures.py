@@ -127,7 +127,9 @@ def test_columns_keep_time_order_and_scale_to_the_peak() -> None:
 
 def _table(figure: BeautifulSoup) -> dict[str, list[str]]:
     rows = figure.select("tbody tr")
-    return {r.th.get_text(strip=True): [td.get_text(strip=True) for td in r.select("td")] for r in rows}
+    return {
+        r.th.get_text(strip=True): [td.get_text(strip=True) for td in r.select("td")] for r in rows
+    }
 
 
 def test_overview_shows_each_chart_with_a_table_of_the_same_numbers(

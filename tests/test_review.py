@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from app.models import AuditEvent, Card, Comment, Group, Meeting, Recommendation, Review, User
 from app.workspace import create_recommendation, delete_recommendation, merge
-from tests.conftest import HOSTILE, browser_like, sign_in_as
+from tests.conftest import HOSTILE, PASSWORD, browser_like, sign_in_as
 
 
 def _recommendation(session: Session, cards: list[Card], text: str) -> Recommendation:
@@ -61,7 +61,12 @@ def test_a_remark_on_a_recommendation_is_answered_and_resolved_by_the_rapporteur
     session.refresh(remark)
     assert remark.resolved_at is None
     actions = session.exec(select(AuditEvent.action).where(AuditEvent.target_type == "comment"))
-    assert list(actions) == ["comment.create", "comment.create", "comment.resolve", "comment.create"]
+    assert list(actions) == [
+        "comment.create",
+        "comment.create",
+        "comment.resolve",
+        "comment.create",
+    ]
 
 
 def test_htmx_gets_only_the_thread_block_and_errors_keep_the_text(
@@ -108,7 +113,9 @@ def test_remarks_cannot_point_into_another_group(
     client.post("/groups/human/comments", data={"body": "first"})
     remark = session.exec(select(Comment)).one()
     assert client.post(f"/groups/global/comments/{remark.id}/resolve").status_code == 404
-    response = client.post("/groups/global/comments", data={"reply_to": str(remark.id), "body": "x"})
+    response = client.post(
+        "/groups/global/comments", data={"reply_to": str(remark.id), "body": "x"}
+    )
     assert response.status_code == 404
     assert len(session.exec(select(Comment)).all()) == 1
 
@@ -216,3 +223,17 @@ def test_the_report_page_points_the_rapporteur_to_open_remarks(
     link = page.select_one("a.remarks-link")
     assert link is not None and link["href"] == "/groups/human/review"
     assert "1 open remark" in link.get_text()
+
+
+def test_co_facilitators_start_on_the_overview_and_rapporteurs_on_their_groups(
+    client: TestClient, session: Session, human: list[Card], accounts: dict[str, User]
+) -> None:
+    response = client.post("/signin", data={"username": "cora", "password": PASSWORD})
+    assert response.url.path == "/overview"
+    client.post("/groups/human/comments", data={"body": "Check the figures."})
+    with browser_like(client.app) as ravi:  # type: ignore[arg-type]
+        response = ravi.post("/signin", data={"username": "ravi", "password": PASSWORD})
+        assert response.url.path == "/groups"
+        card = BeautifulSoup(response.text, "html.parser").select_one(".group-table li")
+        assert "No draft yet" in card.get_text()
+        assert card.select_one("a[href='/groups/human/review']").get_text() == "1 open remark"

@@ -13,6 +13,7 @@ from app.i18n import _
 from app.limits import check_failures, count_failure
 from app.meetings import meeting_groups
 from app.models import Group, RapporteurGroup, User, ident
+from app.review import open_counts, review_states
 from app.templating import render
 from app.workspace import progress
 
@@ -20,9 +21,9 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/signin")
-def read_sign_in(request: Request, meeting: MeetingDep, next: str = "/groups") -> Response:
+def read_sign_in(request: Request, meeting: MeetingDep, next: str = "") -> Response:
     """Show the sign-in form for the secretariat, co-facilitators and rapporteurs."""
-    return render(request, "staff/signin.html", {"meeting": meeting, "next": safe_next(next)})
+    return render(request, "staff/signin.html", {"meeting": meeting, "next": safe_next(next, "")})
 
 
 @router.post("/signin")
@@ -30,7 +31,7 @@ def create_user_sign_in(
     request: Request, session: SessionDep, meeting: MeetingDep, form: FormData
 ) -> Response:
     """Sign an account in with a fresh session, or say that the name or password is wrong."""
-    username, target = form.get("username", ""), safe_next(form.get("next"), "/groups")
+    username, target = form.get("username", ""), safe_next(form.get("next"), "")
     name = username.strip().lower()[:80]
     check_failures(request, "signin", name)
     user = auth.authenticate(session, username, form.get("password", ""))
@@ -47,7 +48,12 @@ def create_user_sign_in(
     if isinstance(old, str):
         auth.end_session(session, old)
     request.session[USER_KEY] = auth.start_session(session, user)
-    return RedirectResponse(target, status_code=303)
+    return RedirectResponse(target or home_page(user), status_code=303)
+
+
+def home_page(user: User) -> str:
+    """Where an account starts: the overview for those who read every group."""
+    return "/overview" if user.role in ("cofacilitator", "secretariat") else "/groups"
 
 
 @router.post("/signout")
@@ -69,7 +75,16 @@ def list_groups(
 ) -> Response:
     """List the groups this account may open, with where their cards stand."""
     groups = [g for g in meeting_groups(session, meeting) if auth.can_read(session, user, g)]
-    rows = [(g, progress(session, g)) for g in groups]
+    states, remarks = review_states(session), open_counts(session)
+    rows = [
+        {
+            "group": g,
+            "progress": progress(session, g),
+            "state": states.get(ident(g)),
+            "open": remarks.get(ident(g), 0),
+        }
+        for g in groups
+    ]
     context = {"meeting": meeting, "user": user, "rows": rows}
     return render(request, "staff/groups.html", context)
 
