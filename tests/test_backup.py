@@ -15,6 +15,7 @@ from app.demo import load_demo
 from app.meetings import meeting_groups
 from app.models import AuditEvent, Card, CardVersion, Meeting
 from app.report import get_report, save_report
+from app.review import add_comment, mark_reviewed
 from tests.conftest import POSTGRES_URL, _reset_postgres, add_card
 from tests.test_migrations import alembic_config
 
@@ -39,10 +40,15 @@ def rows(engine: Engine) -> dict[str, list[tuple]]:
 
 @pytest.fixture
 def filled(engine: Engine, session: Session, meeting: Meeting, accounts: dict) -> Engine:
-    """Cards with versions, a report with versions, accounts, an audit log."""
+    """Cards with versions, a report with versions and its review, accounts, an audit log."""
     load_demo(session, meeting)
-    report = get_report(session, meeting_groups(session, meeting)[0])
+    group = meeting_groups(session, meeting)[0]
+    report = get_report(session, group)
     save_report(session, report, {"summary": "Saved once."}, 0, accounts["rapporteur"])
+    remark = add_comment(session, group, accounts["cofacilitator"], "Cite the cards.")
+    add_comment(session, group, accounts["rapporteur"], "Done.", reply_to=remark)
+    mark_reviewed(session, group, report, accounts["cofacilitator"])
+    session.commit()
     return engine
 
 
@@ -51,6 +57,7 @@ def test_backup_then_restore_gives_back_every_row(filled: Engine, tmp_path: Path
     backup(filled, snapshot)
     before = rows(filled)
     assert counts(filled)["card"] > 250 and counts(filled)["reportversion"] == 1
+    assert counts(filled)["comment"] == 2 and counts(filled)["review"] == 1
     if filled.dialect.name == "postgresql":
         _reset_postgres(filled)
         command.upgrade(alembic_config(POSTGRES_URL), "head")

@@ -3,10 +3,11 @@
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from app.models import Card, Meeting
+from app.models import Card, Group, Meeting
 from app.settings import get_settings
+from app.workspace import create_recommendation
 from tests.conftest import HOSTILE, PASSWORD, add_card, browser_like, code_for, sign_in_as
 from tests.helpers import cards, form_fields
 
@@ -145,6 +146,22 @@ def test_hostile_text_is_escaped_in_every_view_and_export(
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, path
     markdown = client.get("/groups/human/report.md").text
     assert "<script>" not in markdown and "&lt;script&gt;" in markdown
+    client.post("/groups/human/comments", data={"body": HOSTILE})
+    # The same words in another group make a recurring recommendation.
+    other = add_card(session, meeting, "global", "Chile", "en", {"commitments": HOSTILE})
+    global_group = session.exec(select(Group).where(Group.slug == "global")).one()
+    create_recommendation(session, global_group, HOSTILE, [other.id])
+    session.commit()
+    with browser_like(app) as cora:
+        sign_in_as(cora, "cora")
+        for path in (
+            "/groups/human/review", "/search", f"/search?q={HOSTILE[:20]}",
+            f"/delegations/{card.delegation_id}", "/recurring", "/overview",
+        ):  # fmt: skip
+            html = cora.get(path).text
+            assert "<script>alert(1)</script>" not in html, path
+            if path != "/overview":  # the overview shows figures, not card text
+                assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, path
     with browser_like(app) as owner:
         owner.post("/join", data={"code": code_for(session, meeting, "Mexico")})
         html = owner.get(f"/cards/{card.id}").text
