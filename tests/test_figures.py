@@ -167,3 +167,19 @@ def test_overview_figures_follow_the_language(
     figure = page.select_one("figure[aria-labelledby=by-category-caption]")
     assert figure.svg.select_one("text.label")["text-anchor"] == "end"
     assert "دول" in figure.table.get_text()  # the categories are named in Arabic
+
+
+def test_a_group_review_page_shows_the_group_figures(
+    client: TestClient, counted: Meeting, accounts: dict[str, User]
+) -> None:
+    sign_in_as(client, "cora")
+    page = BeautifulSoup(client.get("/groups/human/review").text, "html.parser")
+    by_category = _table(page.select_one("figure[aria-labelledby=group-by-category-caption]"))
+    assert by_category == {
+        "Member States": ["1"],
+        "Observers": ["1"],
+        "UN entities": ["1"],
+        "Other stakeholders": ["0"],
+    }
+    over_time = _table(page.select_one("figure[aria-labelledby=group-over-time-caption]"))
+    assert list(over_time.values()) == [["2"], ["2"]]  # 09:10 09:40, 10:10 10:40
