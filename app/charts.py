@@ -14,6 +14,7 @@ BAR_TOP = 19
 BAR = 14
 COLUMN_HEIGHT = 160
 INSET = 28  # room before the first column for the scale's numbers
+LABEL_ROOM = 56  # half the width of a time label such as "Tue 09:00", with a margin
 AXIS = 24  # room under the columns for their labels
 
 
@@ -46,8 +47,10 @@ class BarChart:
     rows: list[BarRow]
     width: int
     height: int
-    anchor: str  # text-anchor for labels: "start" in LTR, "end" in RTL
-    value_anchor: str
+    # Coordinates run left to right (the SVG is direction ltr); labels are written in the
+    # language's direction from their start: the left edge in LTR, the right edge in RTL.
+    label_direction: str
+    value_anchor: str  # the number after a bar: from its left edge, or to its right edge
 
 
 def bar_chart(
@@ -83,7 +86,7 @@ def bar_chart(
         rows=laid,
         width=WIDTH,
         height=max(len(rows) * ROW, ROW),
-        anchor="end" if rtl else "start",
+        label_direction="rtl" if rtl else "ltr",
         value_anchor="end" if rtl else "start",
     )
 
@@ -115,7 +118,7 @@ def column_chart(points: list[tuple[str, int]], rtl: bool = False) -> ColumnChar
     count = max(len(points), 1)
     slot = (WIDTH - INSET) / count
     scale = (COLUMN_HEIGHT - 20) / peak if peak else 0
-    every = max(1, round(count / 8))  # at most about eight labels fit under the axis
+    every = max(1, -(-count // 4))  # four labels fit under the axis, in any language
     columns = []
     for index, (label, value) in enumerate(points):
         height = value * scale
@@ -128,7 +131,7 @@ def column_chart(points: list[tuple[str, int]], rtl: bool = False) -> ColumnChar
                 y=round(COLUMN_HEIGHT - height, 1),
                 width=round(slot * 0.8, 1),
                 height=round(height, 1),
-                show_label=index % every == 0,
+                show_label=index % every == every // 2 and _clear_of_edges(position, slot),
             )
         )
     ticks = [(round(COLUMN_HEIGHT - v * scale, 1), v) for v in (peak // 2, peak) if v]
@@ -140,3 +143,9 @@ def column_chart(points: list[tuple[str, int]], rtl: bool = False) -> ColumnChar
         peak=peak,
         ticks=ticks,
     )
+
+
+def _clear_of_edges(position: int, slot: float) -> bool:
+    """Whether a label centred under this column stays inside the chart."""
+    centre = INSET + (position + 0.5) * slot
+    return LABEL_ROOM <= centre <= WIDTH - LABEL_ROOM
