@@ -86,11 +86,15 @@ def threads(session: Session, group: Group) -> list[Thread]:
     return sorted(by_id.values(), key=lambda t: not t.is_open)
 
 
-def threads_by_recommendation(all_threads: list[Thread]) -> dict[int | None, list[Thread]]:
-    """Sort threads by what they are on: None for the report as a whole."""
+def threads_by_recommendation(
+    all_threads: list[Thread], shown: set[int]
+) -> dict[int | None, list[Thread]]:
+    """Sort threads by what they are on: None for the report as a whole, and for remarks on a
+    recommendation the report does not show now (no card behind it), so none is hidden."""
     result: dict[int | None, list[Thread]] = defaultdict(list)
     for thread in all_threads:
-        result[thread.comment.recommendation_id].append(thread)
+        on = thread.comment.recommendation_id
+        result[on if on in shown else None].append(thread)
     return result
 
 

@@ -4,9 +4,19 @@ reviewed mark, and the overview of where each group stands."""
 from bs4 import BeautifulSoup
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, delete, select
 
-from app.models import AuditEvent, Card, Comment, Group, Meeting, Recommendation, Review, User
+from app.models import (
+    AuditEvent,
+    Card,
+    Comment,
+    Group,
+    Meeting,
+    Recommendation,
+    Review,
+    Support,
+    User,
+)
 from app.workspace import create_recommendation, delete_recommendation, merge
 from tests.conftest import HOSTILE, PASSWORD, browser_like, sign_in_as
 
@@ -237,3 +247,24 @@ def test_co_facilitators_start_on_the_overview_and_rapporteurs_on_their_groups(
         card = BeautifulSoup(response.text, "html.parser").select_one(".group-table li")
         assert "No draft yet" in card.get_text()
         assert card.select_one("a[href='/groups/human/review']").get_text() == "1 open remark"
+
+
+def test_a_remark_on_a_recommendation_that_lost_its_cards_stays_in_sight(
+    client: TestClient, session: Session, human: list[Card], accounts: dict[str, User]
+) -> None:
+    rec = _recommendation(session, human[:1], "Soon empty")
+    sign_in_as(client, "cora")
+    client.post("/groups/human/comments", data={"recommendation": str(rec.id), "body": "Why?"})
+    session.exec(delete(Support))
+    session.commit()
+    soup = BeautifulSoup(client.get("/groups/human/review").text, "html.parser")
+    thread = soup.select_one("#threads-report .thread")
+    assert thread is not None and "no card behind it now" in thread.get_text()
+    remark = session.exec(select(Comment)).one()
+    response = client.post(
+        "/groups/human/comments",
+        data={"reply_to": str(remark.id), "body": "Merged elsewhere."},
+        headers={"HX-Request": "true"},
+    )
+    block = BeautifulSoup(response.text, "html.parser").select_one("div.threads")
+    assert block["id"] == "threads-report"  # the block the page shows it in

@@ -137,14 +137,15 @@ def _review_context(
     figures, buckets = group_figures(session, meeting, group)
     all_threads = threads(session, group)
     data = report_data(session, meeting, group)
+    shown = {ident(v.recommendation): f"R{v.number}" for v in data.recommendations}
     return {
         "meeting": meeting,
         "group": group,
         "user": user,
         "data": data,
-        "numbers": {v.recommendation.id: f"R{v.number}" for v in data.recommendations},
+        "numbers": shown,
         "state": review_state(session, group),
-        "threads": threads_by_recommendation(all_threads),
+        "threads": threads_by_recommendation(all_threads, set(shown)),
         "open_count": sum(t.is_open for t in all_threads),
         "rows": rows,
         "total": total,
@@ -208,7 +209,7 @@ def _threads_block(
 ) -> Response:
     """Answer htmx with the one block of threads that changed; others get the whole page."""
     context = _review_context(request, session, meeting, group, user, **extra)
-    context["block"] = recommendation_id
+    context["block"] = recommendation_id if recommendation_id in context["numbers"] else None
     status = 422 if extra.get("errors") else 200
     return render(
         request,
