@@ -119,11 +119,14 @@ def rapporteur_group_ids(session: Session, user: User) -> set[int]:
     return set(session.exec(query))
 
 
+def is_reviewer(user: User) -> bool:
+    """Co-facilitators and the secretariat read across all groups and review their reports."""
+    return user.role in ("cofacilitator", "secretariat")
+
+
 def can_read(session: Session, user: User, group: Group) -> bool:
     """Secretariat and co-facilitators read every group; rapporteurs their own."""
-    if user.role in ("secretariat", "cofacilitator"):
-        return True
-    return group.id in rapporteur_group_ids(session, user)
+    return is_reviewer(user) or group.id in rapporteur_group_ids(session, user)
 
 
 def can_write(session: Session, user: User, group: Group) -> bool:

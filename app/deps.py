@@ -127,7 +127,7 @@ Secretariat = Annotated[User, Depends(require_secretariat)]
 async def require_reviewer(user: CurrentUser) -> User:
     """Return the signed-in account if it reads across all groups: co-facilitators and the
     secretariat. A rapporteur sees only the groups they work on."""
-    if user.role not in ("secretariat", "cofacilitator"):
+    if not auth.is_reviewer(user):
         raise Forbidden()
     return user
 

@@ -151,7 +151,7 @@ def _review_context(
         "total": total,
         "f": f,
         "pages": max(1, -(-total // PAGE_SIZE)),
-        "can_review": user.role in ("cofacilitator", "secretariat"),
+        "can_review": auth.is_reviewer(user),
         "can_write": auth.can_write(session, user, group),
         "by_category": category_chart(figures),
         "over_time": time_chart(buckets),

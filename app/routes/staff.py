@@ -53,7 +53,7 @@ def create_user_sign_in(
 
 def home_page(user: User) -> str:
     """Where an account starts: the overview for those who read every group."""
-    return "/overview" if user.role in ("cofacilitator", "secretariat") else "/groups"
+    return "/overview" if auth.is_reviewer(user) else "/groups"
 
 
 @router.post("/signout")
