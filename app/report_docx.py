@@ -18,20 +18,13 @@ from docx.shared import Cm, Mm
 from docx.table import Table, _Row
 from docx.text.paragraph import Paragraph
 
+from app.exports import clean
 from app.i18n import _, delegation_name, get_language, localize
 from app.models import utcnow
 from app.report import ReportData
 
 TABLE_STYLES = ("Table Grid", "Light Grid Accent 1")
-# XML 1.0 cannot hold these: control characters other than tab and newline, lone surrogates,
-# and the two non-characters U+FFFE and U+FFFF.
-NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 BLANK_LINE = re.compile(r"\n\s*\n")
-
-
-def clean(text: str) -> str:
-    """Remove the characters a Word document cannot hold, with newlines made uniform."""
-    return NOT_XML.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def report_docx(data: ReportData) -> bytes:
