@@ -30,6 +30,7 @@ from app.meetings import (
 )
 from app.models import AccessCode, Delegation, Meeting, RapporteurGroup, User, ident
 from app.settings import get_settings
+from app.summary_docx import summary_data, summary_docx
 
 ROOT = Path(__file__).parent.parent
 ROLES = ("secretariat", "cofacilitator", "rapporteur")
@@ -193,6 +194,14 @@ def _output(path: str) -> Iterator[IO[bytes]]:
             yield out
 
 
+def chair_summary(args: argparse.Namespace) -> int:
+    with Session(get_engine()) as session:
+        document = summary_docx(summary_data(session, _meeting(session)))
+    Path(args.output).write_bytes(document)
+    print(f"wrote {args.output}: the draft chair's summary, every group's report")
+    return 0
+
+
 def set_intake(args: argparse.Namespace) -> int:
     with Session(get_engine()) as session:
         meeting = _meeting(session)
@@ -296,6 +305,8 @@ def parser() -> argparse.ArgumentParser:
         help="active, withdrawn, or all (the default, unlike the screen's active)",
     )
     c.add_argument("-o", "--output", default="-", help="file to write (default: standard output)")
+    c = add("chair-summary", chair_summary, "write the draft chair's summary as a Word document")
+    c.add_argument("output", help="DOCX file to write")
     c = add("intake", set_intake, "open or close intake for the meeting or some groups")
     c.add_argument("state", choices=("open", "close"))
     c.add_argument("--group", action="append", help="only this group (repeatable)")

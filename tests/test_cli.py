@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import docx
 import openpyxl
 import pytest
 from bs4 import BeautifulSoup
@@ -53,6 +54,7 @@ def test_help_lists_every_command() -> None:
         "print-posters",
         "create-user",
         "export-cards",
+        "chair-summary",
         "intake",
         "revoke-code",
     ):
@@ -161,6 +163,15 @@ def test_export_cards_of_an_unknown_delegation_is_an_error(
 ) -> None:
     assert main(["export-cards", "--delegation", "Atlantis"]) == 1
     assert "no delegation 'Atlantis'" in capsys.readouterr().err
+
+
+def test_chair_summary_in_french(cli_db: Path) -> None:
+    assert main(["load-meeting", str(MEETING_FILE), "--demo"]) == 0
+    assert main(["--language", "fr", "chair-summary", str(cli_db / "summary.docx")]) == 0
+    document = docx.Document(str(cli_db / "summary.docx"))
+    assert document.core_properties.language == "fr"
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 2"]
+    assert len(headings) == 7 and "Dimension humaine" in headings[5]
 
 
 def test_close_and_open_intake(cli_db: Path) -> None:

@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import docx
 import openpyxl
 import pytest
+from docx.document import Document
 from sqlmodel import Session, select
 
 from app.across import MeetingFilter
@@ -19,6 +21,7 @@ from app.exports import cards_csv, cards_json, cards_xlsx, neutralize, sheet_nam
 from app.i18n import set_language
 from app.models import Card, Delegation, Group, Meeting, Tag, ident
 from app.report import get_report
+from app.summary_docx import summary_data, summary_docx
 from app.workspace import add_support, create_recommendation, create_tag, set_aside, set_tag
 from tests.conftest import HOSTILE, add_card
 
@@ -413,3 +416,95 @@ def test_cells_that_look_like_formulas_are_neutralized() -> None:
     assert [neutralize(v) for v in ("+1", "-1", "@SUM(A1)", "\tx", "plain", "")] == [
         "'+1", "'-1", "'@SUM(A1)", "'\tx", "plain", ""
     ]  # fmt: skip
+
+
+# --- The chair's summary ----------------------------------------------------------------------
+
+
+def open_summary(session: Session, meeting: Meeting) -> Document:
+    return docx.Document(io.BytesIO(summary_docx(summary_data(session, meeting))))
+
+
+def styled(document: Document, style: str) -> list[str]:
+    return [p.text for p in document.paragraphs if p.style is not None and p.style.name == style]
+
+
+def test_summary_has_the_figures_and_every_groups_report(
+    session: Session, meeting: Meeting, world: dict[str, Card]
+) -> None:
+    document = open_summary(session, meeting)
+    assert styled(document, "Title") == ["Chair's summary (draft)"]
+    texts = [p.text for p in document.paragraphs]
+    assert meeting.name["en"] in texts and "Dec 4\u2009–\u20096, 2017" in texts
+    assert "Puerto Vallarta, Jalisco, Mexico" in texts
+    assert styled(document, "Heading 1") == ["Participation", "Reports of the action groups"]
+    assert styled(document, "Heading 2") == [
+        "Action group 1: Global dimension", "Action group 2: Regional dimension",
+        "Action group 3: National dimension", "Action group 4: Local/sub-national dimension",
+        "Action group 5: Community dimension", "Action group 6: Human dimension",
+        "Action group 7: Follow-up and review",
+    ]  # fmt: skip
+    assert "8 cards from 7 delegations." in texts
+    overview, by_group, by_kind = (
+        [[c.text for c in row.cells] for row in table.rows] for table in document.tables[:3]
+    )
+    assert overview == [
+        ["", "Number"], ["Action groups", "7"], ["Cards", "8"], ["Delegations", "7"],
+        ["Member States", "3"], ["Observers", "1"], ["UN entities", "1"],
+        ["Other stakeholders", "2"],
+    ]  # fmt: skip
+    assert by_group[0] == [
+        "Action group", "Cards", "Delegations", "Member States", "Observers", "UN entities",
+        "Other stakeholders",
+    ]  # fmt: skip
+    assert by_group[1] == ["1. Global dimension", "3", "3", "1", "0", "1", "1"]
+    assert by_group[6] == ["6. Human dimension", "4", "4", "3", "0", "0", "1"]
+    assert by_group[-1] == ["Whole meeting", "8", "7", "3", "1", "1", "2"]
+    assert by_kind == [
+        ["Kind of delegation", "Delegations", "Cards"], ["Member State", "3", "4"],
+        ["Observer State", "1", "1"], ["UN entity", "1", "1"], ["Civil society", "2", "2"],
+    ]  # fmt: skip
+
+
+def test_summary_reports_are_the_groups_reports(
+    session: Session, meeting: Meeting, world: dict[str, Card]
+) -> None:
+    document = open_summary(session, meeting)
+    texts = [p.text for p in document.paragraphs]
+    human = texts.index("Action group 6: Human dimension")
+    follow_up = texts.index("Action group 7: Follow-up and review")
+    part = texts[human:follow_up]
+    assert "Moderator: Ms. Chair" in part
+    assert HOSTILE in part and CHINESE in part  # the rapporteurs' summary, kept exactly
+    assert "4 cards from 4 delegations." in part
+    headings = [p.text for p in document.paragraphs[human:follow_up] if p.style.name == "Heading 3"]
+    assert headings == ["Participation", "Recommendations for actionable commitments", "Summary"]
+    assert styled(document, "List Number") == [
+        "Regular pathways for all.", "Less detention.",
+        "Count every card.", f"Protect children: {ARABIC}",
+    ]  # fmt: skip
+    assert "Supported by 2 delegations: Mexico, @Migrants Network" in part
+
+
+def test_summary_numbers_each_groups_recommendations_from_one(
+    session: Session, meeting: Meeting, world: dict[str, Card]
+) -> None:
+    document = open_summary(session, meeting)
+    numbered = [p for p in document.paragraphs if p.style.name == "List Number"]
+    num_ids = [p._p.pPr.numPr.numId.val for p in numbered]
+    assert num_ids[0] == num_ids[1] and num_ids[2] == num_ids[3] and num_ids[0] != num_ids[2]
+    numbering = document.part.numbering_part.element
+    for num_id in set(num_ids):
+        start = numbering.num_having_numId(num_id).xpath("./w:lvlOverride/w:startOverride/@w:val")
+        assert start == ["1"]
+
+
+def test_summary_page_and_properties(session: Session, meeting: Meeting) -> None:
+    set_language("ru")
+    document = open_summary(session, meeting)
+    section = document.sections[0]
+    assert round(section.page_width.cm, 1) == 21.0 and round(section.page_height.cm, 1) == 29.7
+    assert document.core_properties.language == "ru"
+    assert document.core_properties.author == ""
+    assert meeting.name["ru"] in [p.text for p in document.paragraphs]
+    assert "4–6 дек. 2017\u202fг." in [p.text for p in document.paragraphs]
