@@ -19,7 +19,7 @@ from app.db import get_engine
 from app.deps import Forbidden, NoMeeting, SignInRequired
 from app.i18n import _
 from app.limits import TooManyRequests
-from app.routes import api, audit, cards, health, join, offline, report, staff, workspace
+from app.routes import api, audit, cards, exports, health, join, offline, report, staff, workspace
 from app.security import BodyLimit, SameOriginPosts, SecurityHeaders
 from app.settings import get_settings
 from app.templating import STATIC, render
@@ -87,7 +87,7 @@ def create_app() -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(LanguageMiddleware)
-    routers = (join, cards, staff, workspace, report, audit, api, health, offline)
+    routers = (join, cards, staff, workspace, report, audit, api, health, offline, exports)
     for router in (module.router for module in routers):
         app.include_router(router)
     app.mount("/static", CachedStatic(directory=STATIC), name="static")

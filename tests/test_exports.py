@@ -12,6 +12,7 @@ import docx
 import openpyxl
 import pytest
 from docx.document import Document
+from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.across import MeetingFilter
@@ -23,7 +24,7 @@ from app.models import Card, Delegation, Group, Meeting, Tag, ident
 from app.report import get_report
 from app.summary_docx import summary_data, summary_docx
 from app.workspace import add_support, create_recommendation, create_tag, set_aside, set_tag
-from tests.conftest import HOSTILE, add_card
+from tests.conftest import HOSTILE, add_card, sign_in_as
 
 ARABIC = "حماية حقوق المهاجرين"
 CHINESE = "保护移民权利"
@@ -508,3 +509,83 @@ def test_summary_page_and_properties(session: Session, meeting: Meeting) -> None
     assert document.core_properties.author == ""
     assert meeting.name["ru"] in [p.text for p in document.paragraphs]
     assert "4–6 дек. 2017\u202fг." in [p.text for p in document.paragraphs]
+
+
+# --- Over HTTP --------------------------------------------------------------------------------
+
+
+def today() -> str:
+    return datetime.now(LOCAL).date().isoformat()
+
+
+def test_reviewers_download_every_export(
+    client: TestClient, accounts: dict, world: dict[str, Card]
+) -> None:
+    sign_in_as(client, "cora")
+    response = client.get("/exports/cards.csv?group=human&language=es&status=all")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert response.headers["content-disposition"] == (
+        f'attachment; filename="puerto-vallarta-2017-cards-human-{today()}.csv"'
+    )
+    assert [r["Card ID"] for r in read_csv(response.content.decode("utf-8"))] == [
+        world["mexico"].id
+    ]
+    response = client.get(f"/exports/cards.json?delegation={world['mexico'].delegation_id}")
+    assert response.headers["content-type"] == "application/json"
+    assert [r["id"] for r in response.json()] == [world["mexico2"].id, world["mexico"].id]
+    response = client.get("/exports/cards.xlsx?kind=civil_society")
+    assert response.headers["content-type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert response.headers["content-disposition"].endswith(f'cards-{today()}.xlsx"')
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert [r["Delegation"] for r in sheet_rows(book["1. Global dimension"])] == [HOSTILE]
+    response = client.get("/exports/summary.docx")
+    assert response.headers["content-type"] == (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    assert response.headers["content-disposition"] == (
+        f'attachment; filename="puerto-vallarta-2017-chair-summary-{today()}.docx"'
+    )
+    document = docx.Document(io.BytesIO(response.content))
+    assert "Action group 6: Human dimension" in styled(document, "Heading 2")
+
+
+def test_downloads_in_the_readers_language(
+    client: TestClient, accounts: dict, world: dict[str, Card]
+) -> None:
+    sign_in_as(client, "sam")
+    client.cookies.set("lang", "fr")
+    text = client.get("/exports/cards.csv?group=global").content.decode("utf-8")
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert rows[1][:6] == ["1. Dimension mondiale", "#1", world["mexico2"].id, "Mexique",
+                           "État Membre", "Anglais"]  # fmt: skip
+
+
+def test_a_meeting_named_beyond_ascii_gets_filename_star(
+    client: TestClient, session: Session, meeting: Meeting, accounts: dict
+) -> None:
+    meeting.slug = "réunion-2017"
+    session.add(meeting)
+    session.commit()
+    sign_in_as(client, "sam")
+    disposition = client.get("/exports/cards.csv").headers["content-disposition"]
+    assert disposition == (
+        f'attachment; filename="r-union-2017-cards-{today()}.csv"; '
+        f"filename*=UTF-8''r%C3%A9union-2017-cards-{today()}.csv"
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/exports/cards.csv", "/exports/cards.xlsx", "/exports/cards.json", "/exports/summary.docx"],
+)
+def test_rapporteurs_and_delegates_cannot_download(
+    path: str, client: TestClient, accounts: dict
+) -> None:
+    response = client.get(path, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/signin?next=")
+    sign_in_as(client, "ravi")
+    assert client.get(path).status_code == 403
