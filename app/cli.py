@@ -4,7 +4,10 @@ import argparse
 import getpass
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from alembic import command
 from alembic.config import Config
@@ -12,6 +15,7 @@ from pwdlib import PasswordHash
 from sqlmodel import Session, col, select
 
 from app import access, exports, printing
+from app.across import STATUSES, MeetingFilter
 from app.backup import BackupError, backup, restore
 from app.db import get_engine
 from app.demo import load_demo
@@ -26,6 +30,7 @@ from app.meetings import (
 )
 from app.models import AccessCode, Delegation, Meeting, RapporteurGroup, User, ident
 from app.settings import get_settings
+from app.summary_docx import summary_data, summary_docx
 
 ROOT = Path(__file__).parent.parent
 ROLES = ("secretariat", "cofacilitator", "rapporteur")
@@ -149,13 +154,51 @@ def create_user(args: argparse.Namespace) -> int:
 
 def export_cards(args: argparse.Namespace) -> int:
     with Session(get_engine()) as session:
-        records = list(exports.card_records(session, _meeting(session), args.group))
-    text = exports.cards_csv(records) if args.format == "csv" else exports.cards_json(records)
-    if args.output == "-":
-        sys.stdout.write(text)
+        meeting = _meeting(session)
+        f = MeetingFilter(
+            q=args.q or "",
+            group=args.group or "",
+            kind=args.kind or "",
+            language=args.written_in or "",
+            status=args.status,
+        )
+        if args.delegation:
+            query = select(Delegation).where(Delegation.name == args.delegation)
+            delegation = session.exec(query).first()
+            if delegation is None:
+                print(f"error: no delegation {args.delegation!r}", file=sys.stderr)
+                return 1
+            f.delegation = ident(delegation)
+        with _output(args.output) as out:
+            if args.format == "xlsx":
+                exports.cards_xlsx(session, meeting, f, out)
+            else:
+                chunks = (exports.cards_csv if args.format == "csv" else exports.cards_json)(
+                    session, meeting, f
+                )
+                for chunk in chunks:
+                    out.write(chunk.encode("utf-8"))
+    if args.output != "-":
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+@contextmanager
+def _output(path: str) -> Iterator[IO[bytes]]:
+    """Open the file to write, or standard output for "-"."""
+    if path == "-":
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
     else:
-        Path(args.output).write_text(text, encoding="utf-8")
-        print(f"wrote {len(records)} cards to {args.output}", file=sys.stderr)
+        with open(path, "wb") as out:
+            yield out
+
+
+def chair_summary(args: argparse.Namespace) -> int:
+    with Session(get_engine()) as session:
+        document = summary_docx(summary_data(session, _meeting(session)))
+    Path(args.output).write_bytes(document)
+    print(f"wrote {args.output}: the draft chair's summary, every group's report")
     return 0
 
 
@@ -212,7 +255,9 @@ def list_codes(_args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     """Describe every command and its options."""
     p = argparse.ArgumentParser(prog="python -m app", description=__doc__)
-    p.add_argument("--language", default="en", help="language of printed sheets (en, fr, es)")
+    p.add_argument(
+        "--language", default="en", help="language of printed sheets and exports (en, fr, es...)"
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, func, help: str) -> argparse.ArgumentParser:  # type: ignore[no-untyped-def]
@@ -246,10 +291,22 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--role", choices=ROLES, required=True)
     c.add_argument("--name", help="the name shown to others")
     c.add_argument("--group", action="append", help="a rapporteur's group slug (repeatable)")
-    c = add("export-cards", export_cards, "export the meeting's cards")
-    c.add_argument("--format", choices=("csv", "json"), default="csv")
-    c.add_argument("--group", help="only this group's cards")
+    c = add("export-cards", export_cards, "export the meeting's cards (all unless filtered)")
+    c.add_argument("--format", choices=("csv", "json", "xlsx"), default="csv")
+    c.add_argument("--group", help="only this group's cards (its slug)")
+    c.add_argument("--kind", help="only cards from this kind of delegation (its slug)")
+    c.add_argument("--written-in", help="only cards written in this language (en, fr...)")
+    c.add_argument("--delegation", help="only this delegation's cards (its name)")
+    c.add_argument("--q", help="only cards whose text, delegation or author contains this")
+    c.add_argument(
+        "--status",
+        choices=STATUSES,
+        default="all",
+        help="active, withdrawn, or all (the default, unlike the screen's active)",
+    )
     c.add_argument("-o", "--output", default="-", help="file to write (default: standard output)")
+    c = add("chair-summary", chair_summary, "write the draft chair's summary as a Word document")
+    c.add_argument("output", help="DOCX file to write")
     c = add("intake", set_intake, "open or close intake for the meeting or some groups")
     c.add_argument("state", choices=("open", "close"))
     c.add_argument("--group", action="append", help="only this group (repeatable)")

@@ -24,6 +24,7 @@ from app.routes import (
     api,
     audit,
     cards,
+    exports,
     health,
     join,
     offline,
@@ -99,7 +100,9 @@ def create_app() -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(LanguageMiddleware)
-    routers = (join, cards, staff, workspace, report, review, across, audit, api, health, offline)
+    routers = (
+        join, cards, staff, workspace, report, review, across, exports, audit, api, health, offline
+    )  # fmt: skip
     for router in (module.router for module in routers):
         app.include_router(router)
     app.mount("/static", CachedStatic(directory=STATIC), name="static")

@@ -129,6 +129,11 @@ RULES: dict[tuple[str, str], tuple[dict | None, dict[str, int]]] = {
     ("GET", "/audit.csv"): (None, secretariat()),
     ("POST", "/accounts"): ({"username": ""}, secretariat(422)),
     ("POST", "/accounts/{account_id}/password"): ({"password": "x"}, secretariat(422)),
+    # Exports across all groups: co-facilitators and the secretariat, not rapporteurs.
+    ("GET", "/exports/cards.csv"): (None, reviewer()),
+    ("GET", "/exports/cards.xlsx"): (None, reviewer()),
+    ("GET", "/exports/cards.json"): (None, reviewer()),
+    ("GET", "/exports/summary.docx"): (None, reviewer()),
 }
 
 

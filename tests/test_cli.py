@@ -8,6 +8,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import docx
+import openpyxl
 import pytest
 from bs4 import BeautifulSoup
 from pwdlib import PasswordHash
@@ -52,6 +54,7 @@ def test_help_lists_every_command() -> None:
         "print-posters",
         "create-user",
         "export-cards",
+        "chair-summary",
         "intake",
         "revoke-code",
     ):
@@ -128,18 +131,47 @@ def test_import_delegations_from_csv(cli_db: Path, capsys: pytest.CaptureFixture
     assert "unknown kind 'aliens'" in capsys.readouterr().err
 
 
-def test_export_cards_as_csv_and_json(cli_db: Path) -> None:
+def test_export_cards_as_csv_json_and_xlsx(cli_db: Path) -> None:
     assert main(["load-meeting", str(MEETING_FILE), "--demo"]) == 0
     assert main(["export-cards", "--group", "human", "-o", str(cli_db / "h.csv")]) == 0
     raw = (cli_db / "h.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # Excel needs the BOM to read UTF-8
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert rows and {r["group"] for r in rows} == {"human"}
-    assert all(r["commitments"] for r in rows)
+    assert rows and {r["Group"] for r in rows} == {"6. Human dimension"}
+    assert all(r["Actionable commitments for the Global Compact"] for r in rows)
+    assert {r["Status"] for r in rows} >= {"Inbox", "Withdrawn"}  # all cards unless asked
     assert main(["export-cards", "--format", "json", "-o", str(cli_db / "all.json")]) == 0
     records = json.loads((cli_db / "all.json").read_text(encoding="utf-8"))
     assert len(records) > len(rows)
     assert any("é" in json.dumps(r["answers"], ensure_ascii=False) for r in records)
+    options = ["--status", "active", "--written-in", "es", "--delegation", "Mexico"]
+    assert main(["export-cards", "--format", "xlsx", *options, "-o", str(cli_db / "m.xlsx")]) == 0
+    book = openpyxl.load_workbook(cli_db / "m.xlsx")
+    assert book.sheetnames[0] == "Summary" and len(book.sheetnames) == 8
+    found = [row for sheet in book.worksheets[1:] for row in sheet.iter_rows(min_row=2)]
+    assert found and {(r[3].value, r[5].value, r[7].value) for r in found} <= {
+        ("Mexico", "Spanish", status) for status in ("Inbox", "In recommendations")
+    }
+    assert len(found) == sum(
+        1 for r in records
+        if (r["delegation"], r["language"], r["status"]) == ("Mexico", "es", "active")
+    )  # fmt: skip
+
+
+def test_export_cards_of_an_unknown_delegation_is_an_error(
+    cli_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["export-cards", "--delegation", "Atlantis"]) == 1
+    assert "no delegation 'Atlantis'" in capsys.readouterr().err
+
+
+def test_chair_summary_in_french(cli_db: Path) -> None:
+    assert main(["load-meeting", str(MEETING_FILE), "--demo"]) == 0
+    assert main(["--language", "fr", "chair-summary", str(cli_db / "summary.docx")]) == 0
+    document = docx.Document(str(cli_db / "summary.docx"))
+    assert document.core_properties.language == "fr"
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 2"]
+    assert len(headings) == 7 and "Dimension humaine" in headings[5]
 
 
 def test_close_and_open_intake(cli_db: Path) -> None:

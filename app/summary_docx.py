@@ -1,0 +1,151 @@
+"""The draft of the chair's summary: the meeting's figures and every group's report, in one
+Word document for the co-facilitators to edit.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import docx
+from docx.document import Document
+from sqlmodel import Session
+
+from app.exports import clean
+from app.figures import CATEGORIES, Figures, Participation, category_labels, meeting_figures
+from app.i18n import _, format_dates, format_time, localize
+from app.meetings import kind_label, meeting_groups
+from app.models import Meeting, utcnow
+from app.recurring import Recurring, recurring
+from app.report import ReportData, report_data
+from app.report_docx import add_report_body, add_table, page_setup, save
+
+
+@dataclass
+class SummaryData:
+    """Everything the chair's summary shows."""
+
+    meeting: Meeting
+    figures: Figures
+    reports: list[ReportData]
+    recurring: Recurring
+    made_at: datetime
+
+
+def summary_data(session: Session, meeting: Meeting) -> SummaryData:
+    """Gather the meeting's figures and every group's report, in group order."""
+    return SummaryData(
+        meeting=meeting,
+        figures=meeting_figures(session, meeting),
+        reports=[report_data(session, meeting, g) for g in meeting_groups(session, meeting)],
+        recurring=recurring(session, meeting),
+        made_at=utcnow(),
+    )
+
+
+def summary_title() -> str:
+    """Name the document in the current language."""
+    return _("Chair's summary (draft)")
+
+
+def summary_docx(data: SummaryData) -> bytes:
+    """Return the chair's summary as a Word document: A4, real headings, one part a line."""
+    document = docx.Document()
+    page_setup(document)
+    add_title_page(document, data)
+    add_figures(document, data)
+    add_recurring_recommendations(document, data)
+    add_group_reports(document, data)
+    return save(document, summary_title(), data.made_at)
+
+
+def add_title_page(document: Document, data: SummaryData) -> None:
+    """Add the title, the meeting, where and when it met, and when this draft was made."""
+    meeting = data.meeting
+    document.add_heading(clean(summary_title()), level=0)
+    document.add_paragraph(clean(localize(meeting.name)))
+    document.add_paragraph(clean(meeting.venue))
+    document.add_paragraph(format_dates(meeting.start_date, meeting.end_date))
+    made = format_time(data.made_at, meeting.timezone)
+    document.add_paragraph(_("Draft made from the cards on %(moment)s.", moment=made))
+    document.add_page_break()
+
+
+def add_figures(document: Document, data: SummaryData) -> None:
+    """Add the participation figures: the meeting, each group, and each kind of delegation."""
+    figures, labels = data.figures, category_labels()
+    document.add_heading(_("Participation"), level=1)
+    document.add_paragraph(
+        _(
+            "%(cards)s cards from %(delegations)s delegations.",
+            cards=figures.meeting.cards,
+            delegations=figures.meeting.delegations,
+        )
+    )
+    _caption(document, _("Table 1: Participation in the meeting"))
+    overview = [
+        (_("Action groups"), len(figures.groups)),
+        (_("Cards"), figures.meeting.cards),
+        (_("Delegations"), figures.meeting.delegations),
+        *((labels[c], figures.meeting.by_category[c]) for c in CATEGORIES),
+    ]
+    add_table(document, ("", _("Number")), overview)
+    _caption(document, _("Table 2: Participation by action group"))
+    header = (_("Action group"), _("Cards"), _("Delegations"), *(labels[c] for c in CATEGORIES))
+    rows = [_participation_row(f"{g.number}. {localize(g.title)}", p) for g, p in figures.groups]
+    rows.append(_participation_row(_("Whole meeting"), figures.meeting))
+    add_table(document, header, rows)
+    _caption(document, _("Table 3: Participation by kind of delegation"))
+    kinds = [k["slug"] for k in data.meeting.delegation_kinds]
+    kinds += sorted(set(figures.meeting.by_kind) - set(kinds))
+    by_kind = [
+        (kind_label(data.meeting, k), figures.meeting.by_kind[k], figures.meeting.cards_by_kind[k])
+        for k in kinds
+        if figures.meeting.cards_by_kind[k]
+    ]
+    add_table(document, (_("Kind of delegation"), _("Delegations"), _("Cards")), by_kind)
+    document.add_paragraph(_("Counted from the cards not withdrawn by their delegation."))
+
+
+def _participation_row(label: str, part: Participation) -> list[object]:
+    return [label, part.cards, part.delegations, *(part.by_category[c] for c in CATEGORIES)]
+
+
+def _caption(document: Document, text: str) -> None:
+    document.add_paragraph(text, style="Caption")
+
+
+def add_recurring_recommendations(document: Document, data: SummaryData) -> None:
+    """Add the recommendations heard in several groups, each counted once, so that the
+    summary does not count one idea six times."""
+    result = data.recurring
+    document.add_heading(_("Recommendations in several groups"), level=1)
+    document.add_paragraph(
+        _(
+            "%(all)s recommendations with cards in all groups; counting each recurring idea "
+            "once, %(distinct)s distinct recommendations.",
+            all=result.recommendations,
+            distinct=result.distinct,
+        )
+    )
+    if not result.ideas:
+        document.add_paragraph(_("No recommendation recurs in several groups yet."))
+    for idea in result.ideas:
+        heading = _(
+            "In %(groups)s groups: %(delegations)s delegations, each counted once",
+            groups=idea.groups,
+            delegations=len(idea.delegations),
+        )
+        document.add_paragraph(clean(heading), style="List Bullet")
+        for member in idea.members:
+            line = _(
+                "Group %(number)s, R%(rec)s", number=member.group.number, rec=member.view.number
+            )
+            text = f"{line}: {member.view.recommendation.text}"
+            document.add_paragraph(clean(text), style="List Bullet 2")
+
+
+def add_group_reports(document: Document, data: SummaryData) -> None:
+    """Add every group's report in group order, as its own report document shows it."""
+    document.add_heading(_("Reports of the action groups"), level=1)
+    for report in data.reports:
+        document.add_heading(clean(report.title), level=2)
+        add_report_body(document, report, level=3)
