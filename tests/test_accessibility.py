@@ -8,10 +8,11 @@ import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Browser, Page
 from playwright.sync_api import Error as PlaywrightError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.access import display
-from app.models import Card, User
+from app.models import Card, Group, User
+from app.workspace import create_recommendation, create_tag, set_aside, set_tag
 from tests.browser import CHROMIUM_ARGS, needs_chromium, serve  # noqa: F401
 from tests.conftest import PASSWORD
 
@@ -68,6 +69,11 @@ def delegate_pages(page: Page, url: str, code: str) -> Iterator[str]:
     yield "card received"
     page.goto(f"{url}/cards")
     yield "list"
+    page.click(".card-list a")
+    page.click("a[href$='/edit']")
+    yield "edit card"
+    page.goto(page.url.replace("/edit", "/withdraw"))
+    yield "withdraw card"
 
 
 def staff_pages(page: Page, url: str) -> Iterator[str]:
@@ -110,3 +116,110 @@ def test_no_serious_violations(
 def test_the_check_itself_catches_a_violation(page: Page) -> None:
     page.set_content('<html lang="en"><body><main><input type="text"></main></body></html>')
     assert any(v.startswith("label ") for v in violations(page))
+
+
+@pytest.fixture
+def sorted_cards(session: Session, human: list[Card]) -> list[Card]:
+    """The human dimension's cards half sorted: two recommendations, a tag, a card set aside."""
+    group = session.exec(select(Group).where(Group.slug == "human")).one()
+    create_recommendation(session, group, "End child detention.", [human[0].id, human[4].id])
+    create_recommendation(session, group, "Recognise skills.", [human[2].id])
+    set_tag(session, human[0], create_tag(session, group, "Children", "en"), on=True)
+    set_aside(session, human[3], "off_topic", None, None)
+    session.commit()
+    return human
+
+
+def workspace_pages(page: Page, url: str) -> Iterator[str]:
+    """Walk a rapporteur's pages (as the secretariat, who may change every group)."""
+    page.goto(f"{url}/signin")
+    yield "sign-in"
+    page.fill("#username", "sam")
+    page.fill("#password", PASSWORD)
+    page.click("form.join button[type=submit]")
+    for path in ("/groups", "/groups/human", "/groups/human?status=set_aside",
+                 "/groups/human/report"):  # fmt: skip
+        page.goto(url + path)
+        yield path
+    page.goto(f"{url}/groups/human")
+    page.click(".ws-card h3 a")
+    yield "one card at a time"
+
+
+# The controls a person can hit that the page shows: not those in a closed <details>, nor one
+# parked off the page until it has focus (the skip link).
+SHOWN = """const shown = () => [...document.querySelectorAll(
+    "a[href], button, input:not([type=hidden]), select, textarea, summary")].filter(e => {
+  const box = e.getBoundingClientRect();
+  return e.checkVisibility({visibilityProperty: true})
+    && box.right > 0 && box.left < document.documentElement.scrollWidth;
+});
+// A checkbox inside its <label> is hit anywhere on the label: the label is its target.
+const target = e => (e.matches("[type=checkbox], [type=radio]") && e.closest("label")) || e;"""
+
+# Targets under 44 x 44 CSS px (WCAG 2.5.5), but for the "inline" exception of WCAG 2.2, made
+# precise: a link laid out inline (display: inline) in a block that has text of its own beside
+# the links, as in a sentence. Its height is the line's; making it taller would space the text.
+SMALL_TARGETS = (
+    "() => {"
+    + SHOWN
+    + """
+  const inSentence = e => {
+    if (e.tagName !== "A" || getComputedStyle(e).display !== "inline") return false;
+    let block = e.parentElement;
+    while (getComputedStyle(block).display === "inline") block = block.parentElement;
+    let text = block.textContent;
+    for (const link of block.querySelectorAll("a")) text = text.replace(link.textContent, "");
+    return text.trim() !== "";
+  };
+  return shown().filter(e => !inSentence(e)).flatMap(e => {
+    const box = target(e).getBoundingClientRect();
+    return box.width < 44 || box.height < 44
+      ? [`${Math.floor(box.width)}x${Math.floor(box.height)} ${e.outerHTML.slice(0, 100)}`] : [];
+  });
+}"""
+)
+OPEN_DETAILS = "document.querySelectorAll('details').forEach(d => { d.open = true; })"
+
+
+def measure(page: Page, script: str) -> list[str]:
+    page.wait_for_load_state("load")
+    return page.evaluate(script)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(("size", "language"), [("phone", "en"), ("phone", "zh"), ("laptop", "ar")])
+def test_every_target_is_at_least_44_px(
+    browser: Browser,
+    live_url: str,
+    mexico: str,
+    accounts: dict[str, User],
+    sorted_cards: list[Card],
+    size: str,
+    language: str,
+) -> None:
+    context = browser.new_context(viewport=SIZES[size])
+    context.add_cookies([{"name": "lang", "value": language, "url": live_url}])
+    page = context.new_page()
+    found = {}
+    for walk in (delegate_pages(page, live_url, mexico), workspace_pages(page, live_url)):
+        for name in walk:
+            page.wait_for_load_state("load")
+            page.evaluate(OPEN_DETAILS)  # what they hold is measured too
+            if small := measure(page, SMALL_TARGETS):
+                found[name] = small
+    context.close()
+    assert found == {}
+
+
+def test_the_target_check_measures_all_but_links_in_a_sentence(page: Page) -> None:
+    page.set_content(
+        """<main><p>Read <a href="/a">the rules</a> first.</p>
+        <p><a href="/b">Alone</a></p> <button>×</button>
+        <label><input type="checkbox"> a box inside a label as small as its text</label></main>"""
+    )
+    small = measure(page, SMALL_TARGETS)
+    assert [s.split(" ", 1)[1] for s in small] == [
+        '<a href="/b">Alone</a>',
+        "<button>×</button>",
+        '<input type="checkbox">',
+    ]
