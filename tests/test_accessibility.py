@@ -223,3 +223,58 @@ def test_the_target_check_measures_all_but_links_in_a_sentence(page: Page) -> No
         "<button>×</button>",
         '<input type="checkbox">',
     ]
+
+
+# At 200% zoom a 1280 x 800 laptop shows 640 x 400 CSS px: nothing may need sideways scrolling,
+# and every control must be inside the page's width and not covered once scrolled to.
+ZOOM = {"width": 640, "height": 400}
+UNREACHABLE = (
+    "() => {"
+    + SHOWN
+    + """
+  const width = document.documentElement.clientWidth;
+  const problems = document.documentElement.scrollWidth > width
+    ? [`the page is ${document.documentElement.scrollWidth} px wide`] : [];
+  for (const e of shown()) {
+    e.scrollIntoView({block: "center", inline: "nearest"});
+    const box = target(e).getBoundingClientRect();
+    const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+    const html = e.outerHTML.slice(0, 80);
+    if (box.left < 0 || box.right > width) problems.push(`cut off: ${html}`);
+    else if (!hit || !target(e).contains(hit)) problems.push(`covered: ${html}`);
+  }
+  return problems;
+}"""
+)
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_pages_reflow_at_200_percent_zoom(
+    browser: Browser,
+    live_url: str,
+    mexico: str,
+    accounts: dict[str, User],
+    sorted_cards: list[Card],
+    language: str,
+) -> None:
+    context = browser.new_context(viewport=ZOOM)
+    context.add_cookies([{"name": "lang", "value": language, "url": live_url}])
+    page = context.new_page()
+    found = {}
+    for walk in (delegate_pages(page, live_url, mexico), workspace_pages(page, live_url)):
+        for name in walk:
+            if problems := measure(page, UNREACHABLE):
+                found[name] = problems
+    context.close()
+    assert found == {}
+
+
+def test_the_reflow_check_sees_a_page_too_wide_and_a_covered_control(page: Page) -> None:
+    page.set_viewport_size(ZOOM)
+    page.set_content(
+        """<style>.cover { position: fixed; top: 0; width: 100%; height: 5rem }</style>
+        <main><input size="120"><p class="cover"></p><button>Covered</button></main>"""
+    )
+    wide, *problems = measure(page, UNREACHABLE)
+    assert wide.startswith("the page is ")
+    assert problems == ['cut off: <input size="120">', "covered: <button>Covered</button>"]
