@@ -278,3 +278,56 @@ def test_the_reflow_check_sees_a_page_too_wide_and_a_covered_control(page: Page)
     wide, *problems = measure(page, UNREACHABLE)
     assert wide.startswith("the page is ")
     assert problems == ['cut off: <input size="120">', "covered: <button>Covered</button>"]
+
+
+# What moves on the page: running animations, and elements (or their ::before, ::after) that
+# would animate or transition for longer than 0.01 s.
+MOVING = """() => {
+  const longest = list => Math.max(...list.split(",").map(
+    t => parseFloat(t) * (t.trim().endsWith("ms") ? 0.001 : 1)));
+  const moving = document.getAnimations().filter(a => a.playState === "running")
+    .map(a => `running: ${a.animationName || "animation"} on ${a.effect.target.tagName}`);
+  for (const e of document.querySelectorAll("*")) {
+    for (const pseudo of [null, "::before", "::after"]) {
+      const style = getComputedStyle(e, pseudo);
+      const seconds = Math.max(longest(style.transitionDuration),
+        style.animationName === "none" ? 0 : longest(style.animationDuration));
+      if (seconds > 0.01) moving.push(`${seconds}s: ${e.tagName}${pseudo || ""}`);
+    }
+  }
+  return moving;
+}"""
+# Motion that a later change to app.css might bring: it must stop for whoever asks for less.
+ADD_MOTION = """() => {
+  const sheet = [...document.styleSheets].find(s => s.href && s.href.includes("/app.css"));
+  for (const rule of ["@keyframes pulse { from { opacity: 1; } to { opacity: .5; } }",
+                      "main { transition: opacity 2s; }",
+                      'main::before { content: ""; animation: pulse 2s infinite; }']) {
+    sheet.insertRule(rule, sheet.cssRules.length);
+  }
+}"""
+
+
+def test_reduced_motion_stops_every_animation_and_transition(
+    page: Page, live_url: str, mexico: str, accounts: dict[str, User], sorted_cards: list[Card]
+) -> None:
+    page.emulate_media(reduced_motion="reduce")
+    found = {}
+    for walk in (delegate_pages(page, live_url, mexico), workspace_pages(page, live_url)):
+        for name in walk:
+            page.wait_for_load_state("load")
+            page.evaluate(ADD_MOTION)
+            if moving := measure(page, MOVING):
+                found[name] = moving
+    assert found == {}
+
+
+def test_the_motion_check_sees_motion_where_it_is_allowed(page: Page, live_url: str) -> None:
+    page.emulate_media(reduced_motion="no-preference")
+    page.goto(f"{live_url}/join")
+    page.evaluate(ADD_MOTION)
+    assert sorted(measure(page, MOVING)) == [
+        "2s: MAIN",
+        "2s: MAIN::before",
+        "running: pulse on MAIN",
+    ]
