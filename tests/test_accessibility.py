@@ -53,24 +53,29 @@ def delegate_pages(page: Page, url: str, code: str) -> Iterator[str]:
     yield "join"
     page.fill("#code", "WRONG")
     page.click("form.join button[type=submit]")
+    page.wait_for_selector("#code-error")  # each step waits for its answer: no racing ahead
     yield "join with an error"
     page.fill("#code", display(code))
     page.click("form.join button[type=submit]")
+    page.wait_for_url(f"{url}/")
     yield "home"
     page.goto(f"{url}/cards/new?group=human")
     yield "empty card"
     page.fill("#answer-priorities", "x" * 1001)
     yield "filled card over the limit"
     page.click("form.card-form button[type=submit]")
+    page.wait_for_selector(".alert")
     yield "card with errors"
     page.fill("#answer-priorities", "Protección consular")
     page.fill("#answer-commitments", "Poner fin a la detención de niñas y niños migrantes.")
     page.click("form.card-form button[type=submit]")
+    page.wait_for_url("**/cards/*?sent=1")
     yield "card received"
     page.goto(f"{url}/cards")
     yield "list"
     page.click(".card-list a")
     page.click("a[href$='/edit']")
+    page.wait_for_url("**/edit")
     yield "edit card"
     page.goto(page.url.replace("/edit", "/withdraw"))
     yield "withdraw card"
@@ -131,19 +136,24 @@ def sorted_cards(session: Session, human: list[Card]) -> list[Card]:
 
 
 def workspace_pages(page: Page, url: str) -> Iterator[str]:
-    """Walk a rapporteur's pages (as the secretariat, who may change every group)."""
+    """Walk the staff pages as the secretariat, who may change every group."""
     page.goto(f"{url}/signin")
     yield "sign-in"
     page.fill("#username", "sam")
     page.fill("#password", PASSWORD)
     page.click("form.join button[type=submit]")
+    page.wait_for_url(f"{url}/groups")
     for path in ("/groups", "/groups/human", "/groups/human?status=set_aside",
                  "/groups/human/report"):  # fmt: skip
         page.goto(url + path)
         yield path
     page.goto(f"{url}/groups/human")
     page.click(".ws-card h3 a")
+    page.wait_for_url("**/groups/human/cards/*")
     yield "one card at a time"
+    for path in ("/accounts", "/audit"):  # the secretariat's tables
+        page.goto(url + path)
+        yield path
 
 
 # The controls a person can hit that the page shows: not those in a closed <details>, nor one
