@@ -245,7 +245,7 @@
     init(next);
     refresh();  // the new page brought an empty banner
     window.scrollTo(0, 0);
-    next.focus();
+    (next.querySelector("[autofocus]") || next).focus();  // as a page load would
   }
 
   function keepCard(form, fields) {
