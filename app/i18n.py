@@ -61,6 +61,26 @@ def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
 
 _ = gettext
 
+# Whole numbers that reach every plural category of the six languages (Arabic "other" needs 100,
+# French and Spanish "many" a million).
+_COUNTS = [*range(200), 1000, 10_000, 100_000, 1_000_000]
+
+
+@lru_cache
+def plural_samples(language: str) -> list[tuple[str, int]]:
+    """Return one count for each plural category (CLDR) that whole numbers reach in a language.
+
+    A template renders a message once per category; a script picks one with Intl.PluralRules.
+    Where only fractions reach "other" (Russian), the form of the largest sample stands in for
+    it, for browsers without Intl.PluralRules (they ask for "one" or "other").
+    """
+    rule = Locale.parse(language).plural_form
+    samples: dict[str, int] = {}
+    for n in _COUNTS:
+        samples.setdefault(rule(n), n)
+    samples.setdefault("other", max(samples.values()))
+    return list(samples.items())
+
 
 def negotiate(accept_language: str) -> str | None:
     """Pick an interface language from an Accept-Language header."""

@@ -40,6 +40,7 @@ env.globals.update(
     format_time=i18n.format_time,
     format_dates=i18n.format_dates,
     text_direction=i18n.text_direction,
+    plural_samples=lambda: i18n.plural_samples(i18n.get_language()),
     LANGUAGES=i18n.LANGUAGES,
 )
 

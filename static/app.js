@@ -245,7 +245,7 @@
     init(next);
     refresh();  // the new page brought an empty banner
     window.scrollTo(0, 0);
-    next.focus();
+    (next.querySelector("[autofocus]") || next).focus();  // as a page load would
   }
 
   function keepCard(form, fields) {
@@ -409,11 +409,13 @@
 
   // ---- The banner: how many cards wait, and what needs the person.
 
-  // The server rendered each text for one and for several; the language's rules pick one.
+  // The server rendered each text in every plural category of the language (data-waiting-few...);
+  // the language's rules pick one. Without Intl.PluralRules: "one" or "other".
   function plural(box, name, count) {
-    var form = count === 1 ? "one" : "other";
-    try { form = new Intl.PluralRules(document.documentElement.lang).select(count); } catch (e) { /* as above */ }
-    return box.dataset[name + (form === "one" ? "One" : "Other")].replace("{num}", count);
+    var category = count === 1 ? "one" : "other";
+    try { category = new Intl.PluralRules(document.documentElement.lang).select(count); } catch (e) { /* as above */ }
+    var text = box.getAttribute("data-" + name + "-" + category) || box.getAttribute("data-" + name + "-other");
+    return text.replace("{num}", count);
   }
 
   function excerpt(item) {

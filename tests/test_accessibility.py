@@ -8,10 +8,11 @@ import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Browser, Page
 from playwright.sync_api import Error as PlaywrightError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.access import display
-from app.models import Card, User
+from app.models import Card, Group, User
+from app.workspace import create_recommendation, create_tag, set_aside, set_tag
 from tests.browser import CHROMIUM_ARGS, needs_chromium, serve  # noqa: F401
 from tests.conftest import PASSWORD
 
@@ -52,22 +53,32 @@ def delegate_pages(page: Page, url: str, code: str) -> Iterator[str]:
     yield "join"
     page.fill("#code", "WRONG")
     page.click("form.join button[type=submit]")
+    page.wait_for_selector("#code-error")  # each step waits for its answer: no racing ahead
     yield "join with an error"
     page.fill("#code", display(code))
     page.click("form.join button[type=submit]")
+    page.wait_for_url(f"{url}/")
     yield "home"
     page.goto(f"{url}/cards/new?group=human")
     yield "empty card"
     page.fill("#answer-priorities", "x" * 1001)
     yield "filled card over the limit"
     page.click("form.card-form button[type=submit]")
+    page.wait_for_selector(".alert")
     yield "card with errors"
     page.fill("#answer-priorities", "Protección consular")
     page.fill("#answer-commitments", "Poner fin a la detención de niñas y niños migrantes.")
     page.click("form.card-form button[type=submit]")
+    page.wait_for_url("**/cards/*?sent=1")
     yield "card received"
     page.goto(f"{url}/cards")
     yield "list"
+    page.click(".card-list a")
+    page.click("a[href$='/edit']")
+    page.wait_for_url("**/edit")
+    yield "edit card"
+    page.goto(page.url.replace("/edit", "/withdraw"))
+    yield "withdraw card"
 
 
 def staff_pages(page: Page, url: str) -> Iterator[str]:
@@ -110,3 +121,223 @@ def test_no_serious_violations(
 def test_the_check_itself_catches_a_violation(page: Page) -> None:
     page.set_content('<html lang="en"><body><main><input type="text"></main></body></html>')
     assert any(v.startswith("label ") for v in violations(page))
+
+
+@pytest.fixture
+def sorted_cards(session: Session, human: list[Card]) -> list[Card]:
+    """The human dimension's cards half sorted: two recommendations, a tag, a card set aside."""
+    group = session.exec(select(Group).where(Group.slug == "human")).one()
+    create_recommendation(session, group, "End child detention.", [human[0].id, human[4].id])
+    create_recommendation(session, group, "Recognise skills.", [human[2].id])
+    set_tag(session, human[0], create_tag(session, group, "Children", "en"), on=True)
+    set_aside(session, human[3], "off_topic", None, None)
+    session.commit()
+    return human
+
+
+def workspace_pages(page: Page, url: str) -> Iterator[str]:
+    """Walk the staff pages as the secretariat, who may change every group."""
+    page.goto(f"{url}/signin")
+    yield "sign-in"
+    page.fill("#username", "sam")
+    page.fill("#password", PASSWORD)
+    page.click("form.join button[type=submit]")
+    page.wait_for_url(f"{url}/groups")
+    for path in ("/groups", "/groups/human", "/groups/human?status=set_aside",
+                 "/groups/human/report"):  # fmt: skip
+        page.goto(url + path)
+        yield path
+    page.goto(f"{url}/groups/human")
+    page.click(".ws-card h3 a")
+    page.wait_for_url("**/groups/human/cards/*")
+    yield "one card at a time"
+    for path in ("/accounts", "/audit"):  # the secretariat's tables
+        page.goto(url + path)
+        yield path
+
+
+# The controls a person can hit that the page shows: not those in a closed <details>, nor one
+# parked off the page until it has focus (the skip link).
+SHOWN = """const shown = () => [...document.querySelectorAll(
+    "a[href], button, input:not([type=hidden]), select, textarea, summary")].filter(e => {
+  const box = e.getBoundingClientRect();
+  return e.checkVisibility({visibilityProperty: true})
+    && box.right > 0 && box.left < document.documentElement.scrollWidth;
+});
+// A checkbox inside its <label> is hit anywhere on the label: the label is its target.
+const target = e => (e.matches("[type=checkbox], [type=radio]") && e.closest("label")) || e;"""
+
+# Targets under 44 x 44 CSS px (WCAG 2.5.5), but for the "inline" exception of WCAG 2.2, made
+# precise: a link laid out inline (display: inline) in a block that has text of its own beside
+# the links, as in a sentence. Its height is the line's; making it taller would space the text.
+SMALL_TARGETS = (
+    "() => {"
+    + SHOWN
+    + """
+  const inSentence = e => {
+    if (e.tagName !== "A" || getComputedStyle(e).display !== "inline") return false;
+    let block = e.parentElement;
+    while (getComputedStyle(block).display === "inline") block = block.parentElement;
+    let text = block.textContent;
+    for (const link of block.querySelectorAll("a")) text = text.replace(link.textContent, "");
+    return text.trim() !== "";
+  };
+  return shown().filter(e => !inSentence(e)).flatMap(e => {
+    const box = target(e).getBoundingClientRect();
+    return box.width < 44 || box.height < 44
+      ? [`${Math.floor(box.width)}x${Math.floor(box.height)} ${e.outerHTML.slice(0, 100)}`] : [];
+  });
+}"""
+)
+OPEN_DETAILS = "document.querySelectorAll('details').forEach(d => { d.open = true; })"
+
+
+def measure(page: Page, script: str) -> list[str]:
+    page.wait_for_load_state("load")
+    return page.evaluate(script)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(("size", "language"), [("phone", "en"), ("phone", "zh"), ("laptop", "ar")])
+def test_every_target_is_at_least_44_px(
+    browser: Browser,
+    live_url: str,
+    mexico: str,
+    accounts: dict[str, User],
+    sorted_cards: list[Card],
+    size: str,
+    language: str,
+) -> None:
+    context = browser.new_context(viewport=SIZES[size])
+    context.add_cookies([{"name": "lang", "value": language, "url": live_url}])
+    page = context.new_page()
+    found = {}
+    for walk in (delegate_pages(page, live_url, mexico), workspace_pages(page, live_url)):
+        for name in walk:
+            page.wait_for_load_state("load")
+            page.evaluate(OPEN_DETAILS)  # what they hold is measured too
+            if small := measure(page, SMALL_TARGETS):
+                found[name] = small
+    context.close()
+    assert found == {}
+
+
+def test_the_target_check_measures_all_but_links_in_a_sentence(page: Page) -> None:
+    page.set_content(
+        """<main><p>Read <a href="/a">the rules</a> first.</p>
+        <p><a href="/b">Alone</a></p> <button>×</button>
+        <label><input type="checkbox"> a box inside a label as small as its text</label></main>"""
+    )
+    small = measure(page, SMALL_TARGETS)
+    assert [s.split(" ", 1)[1] for s in small] == [
+        '<a href="/b">Alone</a>',
+        "<button>×</button>",
+        '<input type="checkbox">',
+    ]
+
+
+# At 200% zoom a 1280 x 800 laptop shows 640 x 400 CSS px: nothing may need sideways scrolling,
+# and every control must be inside the page's width and not covered once scrolled to.
+ZOOM = {"width": 640, "height": 400}
+UNREACHABLE = (
+    "() => {"
+    + SHOWN
+    + """
+  const width = document.documentElement.clientWidth;
+  const problems = document.documentElement.scrollWidth > width
+    ? [`the page is ${document.documentElement.scrollWidth} px wide`] : [];
+  for (const e of shown()) {
+    e.scrollIntoView({block: "center", inline: "nearest"});
+    const box = target(e).getBoundingClientRect();
+    const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+    const html = e.outerHTML.slice(0, 80);
+    if (box.left < 0 || box.right > width) problems.push(`cut off: ${html}`);
+    else if (!hit || !target(e).contains(hit)) problems.push(`covered: ${html}`);
+  }
+  return problems;
+}"""
+)
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_pages_reflow_at_200_percent_zoom(
+    browser: Browser,
+    live_url: str,
+    mexico: str,
+    accounts: dict[str, User],
+    sorted_cards: list[Card],
+    language: str,
+) -> None:
+    context = browser.new_context(viewport=ZOOM)
+    context.add_cookies([{"name": "lang", "value": language, "url": live_url}])
+    page = context.new_page()
+    found = {}
+    for walk in (delegate_pages(page, live_url, mexico), workspace_pages(page, live_url)):
+        for name in walk:
+            if problems := measure(page, UNREACHABLE):
+                found[name] = problems
+    context.close()
+    assert found == {}
+
+
+def test_the_reflow_check_sees_a_page_too_wide_and_a_covered_control(page: Page) -> None:
+    page.set_viewport_size(ZOOM)
+    page.set_content(
+        """<style>.cover { position: fixed; top: 0; width: 100%; height: 5rem }</style>
+        <main><input size="120"><p class="cover"></p><button>Covered</button></main>"""
+    )
+    wide, *problems = measure(page, UNREACHABLE)
+    assert wide.startswith("the page is ")
+    assert problems == ['cut off: <input size="120">', "covered: <button>Covered</button>"]
+
+
+# What moves on the page: running animations, and elements (or their ::before, ::after) that
+# would animate or transition for longer than 0.01 s.
+MOVING = """() => {
+  const longest = list => Math.max(...list.split(",").map(
+    t => parseFloat(t) * (t.trim().endsWith("ms") ? 0.001 : 1)));
+  const moving = document.getAnimations().filter(a => a.playState === "running")
+    .map(a => `running: ${a.animationName || "animation"} on ${a.effect.target.tagName}`);
+  for (const e of document.querySelectorAll("*")) {
+    for (const pseudo of [null, "::before", "::after"]) {
+      const style = getComputedStyle(e, pseudo);
+      const seconds = Math.max(longest(style.transitionDuration),
+        style.animationName === "none" ? 0 : longest(style.animationDuration));
+      if (seconds > 0.01) moving.push(`${seconds}s: ${e.tagName}${pseudo || ""}`);
+    }
+  }
+  return moving;
+}"""
+# Motion that a later change to app.css might bring: it must stop for whoever asks for less.
+ADD_MOTION = """() => {
+  const sheet = [...document.styleSheets].find(s => s.href && s.href.includes("/app.css"));
+  for (const rule of ["@keyframes pulse { from { opacity: 1; } to { opacity: .5; } }",
+                      "main { transition: opacity 2s; }",
+                      'main::before { content: ""; animation: pulse 2s infinite; }']) {
+    sheet.insertRule(rule, sheet.cssRules.length);
+  }
+}"""
+
+
+def test_reduced_motion_stops_every_animation_and_transition(
+    page: Page, live_url: str, mexico: str, accounts: dict[str, User], sorted_cards: list[Card]
+) -> None:
+    page.emulate_media(reduced_motion="reduce")
+    found = {}
+    for walk in (delegate_pages(page, live_url, mexico), workspace_pages(page, live_url)):
+        for name in walk:
+            page.wait_for_load_state("load")
+            page.evaluate(ADD_MOTION)
+            if moving := measure(page, MOVING):
+                found[name] = moving
+    assert found == {}
+
+
+def test_the_motion_check_sees_motion_where_it_is_allowed(page: Page, live_url: str) -> None:
+    page.emulate_media(reduced_motion="no-preference")
+    page.goto(f"{live_url}/join")
+    page.evaluate(ADD_MOTION)
+    assert sorted(measure(page, MOVING)) == [
+        "2s: MAIN",
+        "2s: MAIN::before",
+        "running: pulse on MAIN",
+    ]

@@ -115,3 +115,10 @@ def test_validation_messages_speak_the_interface_language(delegate: TestClient) 
     response = delegate.post("/cards", data=form | {"group": "global", "language": "es"})
     assert response.status_code == 422
     assert "Esta respuesta es obligatoria." in response.text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_example_code_stays_whole_in_every_language(client: TestClient, language: str) -> None:
+    client.cookies.set("lang", language)
+    hint = soup(client.get("/join")).select_one("#code-hint")
+    assert hint.select_one("bdi.nowrap").get_text() == "HXKM-4729"  # not broken at the hyphen

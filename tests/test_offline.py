@@ -189,3 +189,62 @@ def test_a_card_kept_when_the_network_does_not_answer_is_retried_by_itself(
     )
     [card] = cards(session)
     assert card.answers == {"commitments": "Regional labour mobility schemes."}
+
+
+# Put `count` cards of another delegation in the outbox (never sent from here), then let the
+# banner redraw (app.js redraws it on "offline").
+QUEUE = """count => new Promise((resolve, reject) => {
+  const open = indexedDB.open("actioncards", 1);
+  open.onupgradeneeded = () => open.result.createObjectStore("outbox", {keyPath: "card_id"});
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const tx = open.result.transaction("outbox", "readwrite");
+    const store = tx.objectStore("outbox");
+    store.clear();
+    for (let i = 0; i < count; i++) {
+      store.put({card_id: `card-${i}`, state: "waiting", delegation: "elsewhere", fields: [],
+                 created: i, attempts: 0});
+    }
+    tx.oncomplete = () => {
+      open.result.close();
+      window.dispatchEvent(new Event("offline"));
+      resolve();
+    };
+  };
+})"""
+# The count, its CLDR plural category, and the banner's words for it.
+BANNERS = {
+    "ru": [
+        (1, "one", "1 карточка ждёт отправки"),
+        (2, "few", "2 карточки ждут отправки"),
+        (5, "many", "5 карточек ждут отправки"),
+        (11, "many", "11 карточек ждут отправки"),
+        (21, "one", "21 карточка ждёт отправки"),
+        (22, "few", "22 карточки ждут отправки"),
+    ],
+    "ar": [
+        (1, "one", "بطاقة واحدة في انتظار الإرسال"),
+        (2, "two", "بطاقتان في انتظار الإرسال"),
+        (5, "few", "5 بطاقات في انتظار الإرسال"),
+        (11, "many", "11 بطاقة في انتظار الإرسال"),
+        (21, "many", "21 بطاقة في انتظار الإرسال"),
+        (100, "other", "100 بطاقة في انتظار الإرسال"),
+        (103, "few", "103 بطاقات في انتظار الإرسال"),
+    ],
+}
+
+
+@pytest.mark.parametrize("language", BANNERS)
+def test_the_banner_counts_in_every_plural_form_of_the_language(
+    page: Page, live_url: str, language: str
+) -> None:
+    page.context.add_cookies([{"name": "lang", "value": language, "url": live_url}])
+    page.goto(f"{live_url}/join")
+    banner = page.locator("[data-outbox]")
+    first_line = page.locator("[data-outbox-status] p").first
+    for count, category, words in BANNERS[language]:
+        assert banner.get_attribute(f"data-waiting-{category}") == words.replace(
+            str(count), "{num}", 1
+        )
+        page.evaluate(QUEUE, count)
+        expect(first_line).to_have_text(words)

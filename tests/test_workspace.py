@@ -295,3 +295,12 @@ def test_an_empty_recommendation_is_explained_not_called_missing(
     response = rapporteur.post("/groups/human/recommendations", data={"text": " "})
     assert response.status_code == 400
     assert "The request was not understood" in response.text
+
+
+def test_a_card_behind_two_recommendations_repeats_no_id(
+    rapporteur: TestClient, human: list[Card]
+) -> None:
+    for _new in range(2):  # two recommendations written from the same card
+        rapporteur.post(f"/groups/human/cards/{human[0].id}/support", data={"recommendation": ""})
+    ids = [node["id"] for node in soup(rapporteur.get("/groups/human")).select("[id]")]
+    assert len(ids) == len(set(ids))  # focus and hints find their element by id

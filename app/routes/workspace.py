@@ -5,7 +5,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app import audit, auth
 from app.audit import user_actor
@@ -185,18 +185,33 @@ def _after_card_change(
     card: Card,
     form: dict[str, str],
     error: str = "",
+    said: str = "",
 ) -> Response:
-    # htmx swaps the changed card and the recommendations; without it, back to the page.
+    # htmx swaps the changed card and the recommendations, and `said` goes to a live region for
+    # screen readers; without htmx, back to the page.
     if "hx-request" not in request.headers and not error:
         return _back(request, form, group.slug)
     [row] = card_rows(session, group, [card.id])
     next_url = form.get("next", "")
-    context = _context(session, meeting, group, user, row=row, next_url=next_url, error=error)
+    context = _context(
+        session, meeting, group, user, row=row, next_url=next_url, error=error, said=said
+    )
     if "hx-request" not in request.headers:
         return render(request, "workspace/card_error.html", context, status_code=422)
     return render(
         request, "workspace/_card_changed.html", context, status_code=422 if error else 200
     )
+
+
+def _number(session: Session, group: Group, rec: Recommendation) -> int:
+    """Return the number rapporteurs call a recommendation by (R1, R2...)."""
+    query = select(Recommendation.id).where(Recommendation.group_id == group.id)
+    ids = session.exec(query.order_by(col(Recommendation.position), col(Recommendation.id))).all()
+    return ids.index(rec.id) + 1
+
+
+def _supports(session: Session, group: Group, rec: Recommendation) -> str:
+    return _("The card supports R%(number)s.", number=_number(session, group, rec))
 
 
 def _no_such_recommendation(number: str) -> str:
@@ -226,7 +241,12 @@ def update_card_tags(
     set_tag(session, card, tag, on=on)
     log(session, user, "card.tag" if on else "card.untag", card.id, tag=localize(tag.name))
     session.commit()
-    return _after_card_change(request, session, meeting, group, user, card, form)
+    said = (
+        _("Tag added: %(tag)s.", tag=localize(tag.name))
+        if on
+        else _("Tag removed: %(tag)s.", tag=localize(tag.name))
+    )
+    return _after_card_change(request, session, meeting, group, user, card, form, said=said)
 
 
 # How each action on a recommendation is named in the audit log.
@@ -283,7 +303,8 @@ def create_support(
         add_support(session, rec, card.id)
     log(session, user, "card.group", card.id, recommendation=rec.id)
     session.commit()
-    return _after_card_change(request, session, meeting, group, user, card, form)
+    said = _supports(session, group, rec)
+    return _after_card_change(request, session, meeting, group, user, card, form, said=said)
 
 
 def _main_key(group: Group) -> str:
@@ -312,11 +333,14 @@ def delete_support(
             return _after_card_change(request, session, meeting, group, user, card, form, error)
         move_card(session, card.id, source, rec)
         log(session, user, "card.move", card.id, source=source.id, to=rec.id)
+        said = _supports(session, group, rec)
     else:
         remove_support(session, source, card.id)
         log(session, user, "card.ungroup", card.id, recommendation=source.id)
+        number = _number(session, group, source)
+        said = _("The card no longer supports R%(number)s.", number=number)
     session.commit()
-    return _after_card_change(request, session, meeting, group, user, card, form)
+    return _after_card_change(request, session, meeting, group, user, card, form, said=said)
 
 
 @router.post("/cards/{card_id}/set-aside")
@@ -335,14 +359,16 @@ def create_set_aside(
     if reason == "restore":
         restore(session, card)
         log(session, user, "card.restore", card.id)
+        said = _("Back in the inbox.")
     elif reason in SET_ASIDE_REASONS:
         duplicate_of = _duplicate_of(session, group, form.get("duplicate_of", ""))
         set_aside(session, card, reason, duplicate_of, user.id)
         log(session, user, "card.set_aside", card.id, reason=reason, duplicate_of=duplicate_of)
+        said = _("Set aside: duplicate") if reason == "duplicate" else _("Set aside: off topic")
     else:
         raise HTTPException(400)
     session.commit()
-    return _after_card_change(request, session, meeting, group, user, card, form)
+    return _after_card_change(request, session, meeting, group, user, card, form, said=said)
 
 
 def _duplicate_of(session: Session, group: Group, number: str) -> str | None:
