@@ -81,6 +81,18 @@ def delegate_pages(page: Page, url: str, code: str) -> Iterator[str]:
     yield "withdraw card"
 
 
+def review_pages(page: Page, url: str) -> Iterator[str]:
+    """The co-facilitators' pages, for an account that may read every group."""
+    for path in ("/overview", "/groups/human/review", "/search", "/search?q=detention",
+                 "/delegations", "/recurring"):  # fmt: skip
+        page.goto(url + path)
+        yield path
+    page.goto(f"{url}/delegations")
+    page.locator("table a[href^='/delegations/']").first.click()
+    page.wait_for_url("**/delegations/*")
+    yield "one delegation"
+
+
 def staff_pages(page: Page, url: str) -> Iterator[str]:
     page.goto(f"{url}/signin")
     yield "sign-in"
@@ -91,6 +103,11 @@ def staff_pages(page: Page, url: str) -> Iterator[str]:
                  "/groups/human/report/print", "/groups/human/report/present"):  # fmt: skip
         page.goto(url + path)
         yield path
+    yield from review_pages(page, url)
+    page.goto(f"{url}/groups/human/review")
+    page.click("#threads-report button[type=submit]")  # an empty remark: its error
+    page.wait_for_selector("#threads-report .error")
+    yield "review with an error"
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
@@ -142,11 +159,12 @@ def workspace_pages(page: Page, url: str) -> Iterator[str]:
     page.fill("#username", "sam")
     page.fill("#password", PASSWORD)
     page.click("form.join button[type=submit]")
-    page.wait_for_url(f"{url}/groups")
+    page.wait_for_url(f"{url}/overview")
     for path in ("/groups", "/groups/human", "/groups/human?status=set_aside",
                  "/groups/human/report"):  # fmt: skip
         page.goto(url + path)
         yield path
+    yield from review_pages(page, url)
     page.goto(f"{url}/groups/human")
     page.click(".ws-card h3 a")
     page.wait_for_url("**/groups/human/cards/*")
