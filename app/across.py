@@ -25,7 +25,7 @@ from app.models import (
     Tag,
     ident,
 )
-from app.workspace import like_pattern
+from app.workspace import MAX_PAGE, like_pattern
 
 PAGE_SIZE = 50
 STATUSES = ("active", "withdrawn", "all")
@@ -70,9 +70,9 @@ class MeetingFilter:
             group=params.get("group", "")[:40],
             kind=params.get("kind", "")[:40],
             language=params.get("language", "")[:8],
-            delegation=int(delegation) if delegation.isdigit() else None,
+            delegation=int(delegation) if delegation.isdigit() and len(delegation) < 10 else None,
             status=status if status in STATUSES else "active",
-            page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1,
+            page=int(page) if page.isdigit() and 0 < int(page) < MAX_PAGE else 1,
         )
 
 

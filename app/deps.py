@@ -3,12 +3,13 @@
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from sqlmodel import select
 
 from app import auth
 from app.access import find_active
 from app.db import SessionDep
+from app.forms import MAX_ID
 from app.meetings import current_meeting
 from app.models import AccessCode, Delegation, Group, Meeting, User
 from app.settings import get_settings
@@ -154,6 +155,8 @@ def writable_group(
     return group
 
 
+# An id in a path: a number no table can hold is refused as a bad request, not looked up.
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 ReadableGroup = Annotated[Group, Depends(readable_group)]
 WritableGroup = Annotated[Group, Depends(writable_group)]
 

@@ -19,3 +19,13 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return default
+
+
+# The largest id an integer column holds on every database (PostgreSQL's INTEGER).
+MAX_ID = 2**31 - 1
+
+
+def form_id(value: object) -> int | None:
+    """Return the row id a form names, or None for anything that cannot be one."""
+    text = str(value)
+    return int(text) if text.isdigit() and 0 < int(text) <= MAX_ID else None

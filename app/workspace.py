@@ -31,6 +31,7 @@ from app.models import (
 from app.review import forget_recommendation
 
 PAGE_SIZE = 50
+MAX_PAGE = 100_000  # beyond any meeting; keeps OFFSET within what every database takes
 STATUSES = ("inbox", "grouped", "set_aside", "withdrawn", "all")
 SET_ASIDE_REASONS = ("off_topic", "duplicate")
 
@@ -45,6 +46,20 @@ class CardFilter:
     language: str = ""
     q: str = ""
     page: int = 1
+
+    @classmethod
+    def from_params(cls, params: Any) -> "CardFilter":
+        """Read filters from a query string, ignoring values that make no sense."""
+        status = params.get("status", "all")
+        tag, page = params.get("tag", ""), params.get("page", "1")
+        return cls(
+            status=status if status in STATUSES else "all",
+            kind=params.get("kind", "")[:40],
+            tag=int(tag) if tag.isdigit() and len(tag) < 10 else None,
+            language=params.get("language", "")[:8],
+            q=params.get("q", "")[:200],
+            page=int(page) if page.isdigit() and 0 < int(page) < MAX_PAGE else 1,
+        )
 
     def query_string(self, **changes: Any) -> str:
         """Return these filters as a URL query, with some values changed."""
@@ -177,6 +192,8 @@ def filtered_ids(session: Session, group: Group, f: CardFilter) -> list[str]:
 
 def card_by_number(session: Session, group: Group, number: int) -> str | None:
     """Return the id of the group's card with this number, if there is one."""
+    if not 0 < number <= MAX_PAGE * PAGE_SIZE:
+        return None
     numbers = _numbered(group)
     query = select(numbers.c.card_id).where(numbers.c.number == number)
     return session.exec(query).first()
@@ -388,7 +405,7 @@ def _add_distinct(texts: list[str], text: str) -> None:
 def recommendation_numbered(session: Session, group: Group, number: str) -> Recommendation | None:
     """Return the recommendation a rapporteur names by its number in the list ("R3" or "3")."""
     number = number.strip().upper().removeprefix("R")
-    if not number.isdigit() or int(number) < 1:
+    if not number.isdigit() or not 0 < int(number) <= MAX_PAGE:
         return None
     query = select(Recommendation).where(Recommendation.group_id == group.id)
     ordered = query.order_by(col(Recommendation.position), col(Recommendation.id))

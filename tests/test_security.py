@@ -167,3 +167,31 @@ def test_hostile_text_is_escaped_in_every_view_and_export(
         html = owner.get(f"/cards/{card.id}").text
         assert "<script>alert(1)</script>" not in html
         assert 'dir="rtl"' in html  # a card in Arabic reads right to left
+
+
+def test_ids_no_table_can_hold_are_refused_not_looked_up(
+    client: TestClient, session: Session, meeting: Meeting, accounts: dict
+) -> None:
+    # PostgreSQL's INTEGER stops at 2**31 - 1: a bigger id must not reach a query.
+    big = "99999999999999999999"
+    card = add_card(session, meeting, "human", "Mexico", "en", {"commitments": "x"})
+    sign_in_as(client, "sam")
+    requests = [
+        ("GET", f"/delegations/{big}"), ("GET", f"/search?delegation={big}&page={big}"),
+        ("GET", f"/groups/human?page={big}&tag={big}"), ("GET", f"/groups/human/review?page={big}"),
+        ("POST", f"/groups/human/comments/{big}/resolve"), ("POST", f"/accounts/{big}/password"),
+        ("POST", f"/groups/human/recommendations/{big}"),
+        ("POST", f"/groups/human/cards/{card.id}/support/{big}/delete"),
+    ]  # fmt: skip
+    for method, path in requests:
+        assert client.request(method, path).status_code < 500, path
+    for field in ("recommendation", "reply_to"):
+        response = client.post("/groups/human/comments", data={field: big, "body": "x"})
+        assert response.status_code == 404, field
+    response = client.post(f"/groups/human/cards/{card.id}/support", data={"recommendation": big})
+    assert response.status_code < 500
+    response = client.post(
+        f"/groups/human/cards/{card.id}/set-aside",
+        data={"reason": "duplicate", "duplicate_of": big},
+    )
+    assert response.status_code < 500

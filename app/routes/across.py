@@ -7,7 +7,7 @@ from sqlmodel import col, func, select
 
 from app.across import PAGE_SIZE, MeetingFilter, contributions, search
 from app.db import SessionDep
-from app.deps import MeetingDep, Reviewer
+from app.deps import MeetingDep, Reviewer, RowId
 from app.i18n import delegation_name, sort_key
 from app.meetings import meeting_groups
 from app.models import Card, Delegation
@@ -68,7 +68,7 @@ def read_delegation(
     session: SessionDep,
     meeting: MeetingDep,
     user: Reviewer,
-    delegation_id: int,
+    delegation_id: RowId,
 ) -> Response:
     """Show what one delegation wrote in every group, and where each card went."""
     delegation = session.get(Delegation, delegation_id)

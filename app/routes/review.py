@@ -12,7 +12,7 @@ from app import audit, auth
 from app.audit import user_actor
 from app.charts import bar_chart, column_chart
 from app.db import SessionDep
-from app.deps import CurrentUser, MeetingDep, ReadableGroup, Reviewer
+from app.deps import CurrentUser, MeetingDep, ReadableGroup, Reviewer, RowId
 from app.figures import (
     CATEGORIES,
     Participation,
@@ -21,7 +21,7 @@ from app.figures import (
     group_figures,
     meeting_figures,
 )
-from app.forms import FormData
+from app.forms import FormData, form_id
 from app.i18n import _, get_language, localize, text_direction
 from app.models import Comment, Group, Meeting, Recommendation, User, ident
 from app.report import get_report, report_data
@@ -125,14 +125,8 @@ def read_overview(
 def _review_context(
     request: Request, session: Session, meeting: Meeting, group: Group, user: User, **extra: Any
 ) -> dict[str, Any]:
-    params = request.query_params
-    status = params.get("status", "all")
-    page = params.get("page", "1")
-    f = CardFilter(
-        status=status if status in ("all", "inbox", "grouped", "set_aside", "withdrawn") else "all",
-        q=params.get("q", "")[:200],
-        page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1,
-    )
+    everything = CardFilter.from_params(request.query_params)
+    f = CardFilter(status=everything.status, q=everything.q, page=everything.page)
     rows, total = list_cards(session, group, f)
     figures, buckets = group_figures(session, meeting, group)
     all_threads = threads(session, group)
@@ -180,12 +174,14 @@ def read_review(
 def _target(session: Session, group: Group, form: dict[str, str]) -> tuple[Any, Any]:
     """Return the recommendation and the comment a remark is on, as the form names them."""
     recommendation = reply_to = None
-    if form.get("recommendation", "").isdigit():
-        recommendation = session.get(Recommendation, int(form["recommendation"]))
+    if form.get("recommendation"):
+        rec_id = form_id(form["recommendation"])
+        recommendation = session.get(Recommendation, rec_id) if rec_id else None
         if recommendation is None or recommendation.group_id != group.id:
             raise HTTPException(404)
-    if form.get("reply_to", "").isdigit():
-        reply_to = session.get(Comment, int(form["reply_to"]))
+    if form.get("reply_to"):
+        comment_id = form_id(form["reply_to"])
+        reply_to = session.get(Comment, comment_id) if comment_id else None
         if reply_to is None or reply_to.group_id != group.id or reply_to.reply_to is not None:
             raise HTTPException(404)
     return recommendation, reply_to
@@ -261,7 +257,7 @@ def update_comment_resolved(
     meeting: MeetingDep,
     group: ReadableGroup,
     user: CurrentUser,
-    comment_id: int,
+    comment_id: RowId,
     form: FormData,
 ) -> Response:
     """Resolve a thread, or open it again."""

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 from app import audit, auth
 from app.audit import user_actor
 from app.db import SessionDep
-from app.deps import SESSION_KEY, USER_KEY, CurrentUser, MeetingDep, Secretariat
+from app.deps import SESSION_KEY, USER_KEY, CurrentUser, MeetingDep, RowId, Secretariat
 from app.forms import FormData, safe_next
 from app.i18n import _
 from app.limits import check_failures, count_failure
@@ -169,7 +169,7 @@ def update_account_password(
     session: SessionDep,
     meeting: MeetingDep,
     user: Secretariat,
-    account_id: int,
+    account_id: RowId,
     form: FormData,
 ) -> Response:
     """Reset a forgotten password; the account is signed out everywhere."""

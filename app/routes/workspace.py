@@ -11,8 +11,8 @@ from app import audit, auth
 from app.audit import user_actor
 from app.cards import card_versions, parse_card_id
 from app.db import SessionDep
-from app.deps import CurrentUser, MeetingDep, ReadableGroup, WritableGroup
-from app.forms import FormData, safe_next
+from app.deps import CurrentUser, MeetingDep, ReadableGroup, RowId, WritableGroup
+from app.forms import FormData, form_id, safe_next
 from app.i18n import _, get_language, localize
 from app.models import Card, Group, Meeting, Recommendation, Tag, User, ident, utcnow
 from app.review import open_count
@@ -20,7 +20,6 @@ from app.templating import render
 from app.workspace import (
     PAGE_SIZE,
     SET_ASIDE_REASONS,
-    STATUSES,
     CardFilter,
     add_support,
     arrivals,
@@ -52,17 +51,7 @@ TEXT_LIMIT = 2000
 
 
 def _filter(request: Request) -> CardFilter:
-    params = request.query_params
-    status = params.get("status", "all")
-    tag, page = params.get("tag", ""), params.get("page", "1")
-    return CardFilter(
-        status=status if status in STATUSES else "all",
-        kind=params.get("kind", "")[:40],
-        tag=int(tag) if tag.isdigit() else None,
-        language=params.get("language", "")[:8],
-        q=params.get("q", "")[:200],
-        page=int(page) if page.isdigit() and int(page) > 0 else 1,
-    )
+    return CardFilter.from_params(request.query_params)
 
 
 def _context(
@@ -264,7 +253,8 @@ def log(
 
 
 def _recommendation(session: Session, group: Group, value: str | int) -> Recommendation:
-    rec = session.get(Recommendation, int(value)) if str(value).isdigit() else None
+    rec_id = form_id(value)
+    rec = session.get(Recommendation, rec_id) if rec_id else None
     if rec is None or rec.group_id != group.id:
         raise HTTPException(404)
     return rec
@@ -319,7 +309,7 @@ def delete_support(
     group: WritableGroup,
     user: CurrentUser,
     card_id: str,
-    recommendation_id: int,
+    recommendation_id: RowId,
     form: FormData,
 ) -> Response:
     """Take a card from behind a recommendation, or move it to another (`to`)."""
@@ -394,7 +384,7 @@ def update_recommendation(
     group: WritableGroup,
     user: CurrentUser,
     request: Request,
-    recommendation_id: int,
+    recommendation_id: RowId,
     form: FormData,
 ) -> Response:
     """Change a recommendation: its text, its place, merge it, split it, or delete it."""
