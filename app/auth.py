@@ -95,16 +95,29 @@ def start_delegate_session(
     return token
 
 
-def delegate_session(session: Session, token: str) -> DelegateSession | None:
-    """Return a phone's live session, or None if it ended, expired or its code was revoked."""
-    found = session.get(DelegateSession, _digest(token))
-    if found is None or found.expires_at < utcnow():
+def delegate_session(
+    session: Session, token: str
+) -> tuple[DelegateSession, Delegation, AccessCode | None] | None:
+    """Return a phone's live session, its delegation and its code (if signed in with one).
+
+    None if the session ended or expired, or its code was revoked. One query: every page a
+    delegate opens, and every card sent, starts here.
+    """
+    query = (
+        select(DelegateSession, Delegation, AccessCode)
+        .join(Delegation, col(Delegation.id) == DelegateSession.delegation_id)
+        .outerjoin(AccessCode, col(AccessCode.id) == DelegateSession.access_code_id)
+        .where(DelegateSession.token_hash == _digest(token))
+    )
+    row = session.exec(query).first()
+    if row is None:
         return None
-    if found.access_code_id is not None:
-        access = session.get(AccessCode, found.access_code_id)
-        if access is None or access.revoked_at is not None:
-            return None
-    return found
+    found, delegation, access = row
+    if found.expires_at < utcnow():
+        return None
+    if found.access_code_id is not None and (access is None or access.revoked_at is not None):
+        return None
+    return found, delegation, access
 
 
 def end_delegate_session(session: Session, token: str) -> None:

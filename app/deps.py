@@ -63,12 +63,11 @@ def find_delegate(request: Request, session: SessionDep, meeting: MeetingDep) ->
     if not isinstance(token, str):
         return None
     found = auth.delegate_session(session, token)
-    if found is None or found.meeting_id != meeting.id:
+    if found is None or found[0].meeting_id != meeting.id:
         request.session.pop(SESSION_KEY, None)
         return None
-    delegation = session.get(Delegation, found.delegation_id)
-    access = session.get(AccessCode, found.access_code_id) if found.access_code_id else None
-    return Delegate(delegation, access) if delegation else None
+    _phone, delegation, access = found
+    return Delegate(delegation, access)
 
 
 async def require_delegate(
