@@ -121,9 +121,14 @@ def create_card(
     card: CardInput,
     access_code_id: int | None = None,
     source: str = "web",
+    looked_up: bool = False,
 ) -> tuple[Card, bool]:
-    """Store a new card, or return the one already stored under this id; say which."""
-    existing = session.get(Card, card_id)
+    """Store a new card, or return the one already stored under this id; say which.
+
+    `looked_up`: the caller has just looked for this id and found no card, so it is not
+    looked for again (a twin that arrives meanwhile is still caught, by the primary key).
+    """
+    existing = None if looked_up else session.get(Card, card_id)
     if existing is not None:
         return _same_delegation(existing, delegation), False
     assert card.group is not None and card.ok

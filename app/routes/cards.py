@@ -90,7 +90,13 @@ def _create_card_from_form(request: Request, session: Session, form: dict[str, s
     try:
         check_card_rate(request, ident(delegate.delegation))
         stored, _created = create_card(
-            session, meeting, delegate.delegation, card_id, card, access_code_id=access_id
+            session,
+            meeting,
+            delegate.delegation,
+            card_id,
+            card,
+            access_code_id=access_id,
+            looked_up=repeat is None,
         )
     except TooManyRequests as slow:
         card.errors["form"] = _too_fast(slow)
