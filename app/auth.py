@@ -5,6 +5,7 @@ import secrets
 from datetime import timedelta
 
 from pwdlib import PasswordHash
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, delete, select
 
 from app.models import (
@@ -95,6 +96,16 @@ def start_delegate_session(
     return token
 
 
+# Built once, like the other queries of the card path: under load, building a statement
+# (and its cache key) costs the app about as much as running it.
+_DELEGATE_SESSION = (
+    select(DelegateSession, Delegation, AccessCode)
+    .join(Delegation, col(Delegation.id) == DelegateSession.delegation_id)
+    .outerjoin(AccessCode, col(AccessCode.id) == DelegateSession.access_code_id)
+    .where(DelegateSession.token_hash == bindparam("token_hash"))
+)
+
+
 def delegate_session(
     session: Session, token: str
 ) -> tuple[DelegateSession, Delegation, AccessCode | None] | None:
@@ -103,13 +114,7 @@ def delegate_session(
     None if the session ended or expired, or its code was revoked. One query: every page a
     delegate opens, and every card sent, starts here.
     """
-    query = (
-        select(DelegateSession, Delegation, AccessCode)
-        .join(Delegation, col(Delegation.id) == DelegateSession.delegation_id)
-        .outerjoin(AccessCode, col(AccessCode.id) == DelegateSession.access_code_id)
-        .where(DelegateSession.token_hash == _digest(token))
-    )
-    row = session.exec(query).first()
+    row = session.exec(_DELEGATE_SESSION, params={"token_hash": _digest(token)}).first()
     if row is None:
         return None
     found, delegation, access = row

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from sqlalchemy import bindparam
 from sqlmodel import select
 
 from app import auth
@@ -83,10 +84,14 @@ MaybeDelegate = Annotated[Delegate | None, Depends(find_delegate)]
 CurrentDelegate = Annotated[Delegate, Depends(require_delegate)]
 
 
+_GROUP_BY_SLUG = select(Group).where(
+    Group.meeting_id == bindparam("meeting_id"), Group.slug == bindparam("slug")
+)  # built once: see app.auth.delegate_session
+
+
 def group_by_slug(session: SessionDep, meeting: Meeting, slug: str) -> Group | None:
     """Return one of the meeting's groups by its slug."""
-    query = select(Group).where(Group.meeting_id == meeting.id, Group.slug == slug)
-    return session.exec(query).first()
+    return session.exec(_GROUP_BY_SLUG, params={"meeting_id": meeting.id, "slug": slug}).first()
 
 
 def find_user(request: Request, session: SessionDep) -> User | None:
