@@ -67,9 +67,9 @@ def read_new_card(
 @router.post("/cards")
 async def create_card_from_form(request: Request, session: SessionDep, form: FormData) -> Response:
     """Store a card from the form, or show it again with a message next to each problem."""
-    # The busiest page under load: the meeting, the delegation and the card share one trip to
-    # a worker thread, where a sync dependency each took three (and each trip costs more than
-    # the queries it carries).
+    # The busiest page under load: finding the meeting and the delegation, and storing the
+    # card, share one trip to a worker thread. As sync dependencies and a sync handler they
+    # took three, and under load each trip costs more than the queries it carries.
     return await run_in_threadpool(_create_card_from_form, request, session, form)
 
 
