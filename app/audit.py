@@ -34,22 +34,25 @@ def user_actor(user: User) -> Actor:
     return Actor("user", user.id, f"{user.display_name} ({user.username})")
 
 
+def event(actor: Actor, action: str, target_type: str, target_id: Any, **detail: Any) -> AuditEvent:
+    """Return an event for the log, not yet stored."""
+    assert action in ACTIONS, action
+    return AuditEvent(
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        detail=detail,
+    )
+
+
 def record(
     session: Session, actor: Actor, action: str, target_type: str, target_id: Any, **detail: Any
 ) -> None:
     """Add an event to the log; it is stored with the caller's next commit."""
-    assert action in ACTIONS, action
-    session.add(
-        AuditEvent(
-            actor_kind=actor.kind,
-            actor_id=actor.id,
-            actor_name=actor.name,
-            action=action,
-            target_type=target_type,
-            target_id=str(target_id),
-            detail=detail,
-        )
-    )
+    session.add(event(actor, action, target_type, target_id, **detail))
 
 
 def events(session: Session, action: str = "", page: int = 1) -> list[AuditEvent]:

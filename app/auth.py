@@ -5,6 +5,7 @@ import secrets
 from datetime import timedelta
 
 from pwdlib import PasswordHash
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, delete, select
 
 from app.models import (
@@ -95,16 +96,33 @@ def start_delegate_session(
     return token
 
 
-def delegate_session(session: Session, token: str) -> DelegateSession | None:
-    """Return a phone's live session, or None if it ended, expired or its code was revoked."""
-    found = session.get(DelegateSession, _digest(token))
-    if found is None or found.expires_at < utcnow():
+# Built once, like the other queries of the card path: under load, building a statement
+# (and its cache key) costs the app about as much as running it.
+_DELEGATE_SESSION = (
+    select(DelegateSession, Delegation, AccessCode)
+    .join(Delegation, col(Delegation.id) == DelegateSession.delegation_id)
+    .outerjoin(AccessCode, col(AccessCode.id) == DelegateSession.access_code_id)
+    .where(DelegateSession.token_hash == bindparam("token_hash"))
+)
+
+
+def delegate_session(
+    session: Session, token: str
+) -> tuple[DelegateSession, Delegation, AccessCode | None] | None:
+    """Return a phone's live session, its delegation and its code (if signed in with one).
+
+    None if the session ended or expired, or its code was revoked. One query: every page a
+    delegate opens, and every card sent, starts here.
+    """
+    row = session.exec(_DELEGATE_SESSION, params={"token_hash": _digest(token)}).first()
+    if row is None:
         return None
-    if found.access_code_id is not None:
-        access = session.get(AccessCode, found.access_code_id)
-        if access is None or access.revoked_at is not None:
-            return None
-    return found
+    found, delegation, access = row
+    if found.expires_at < utcnow():
+        return None
+    if found.access_code_id is not None and (access is None or access.revoked_at is not None):
+        return None
+    return found, delegation, access
 
 
 def end_delegate_session(session: Session, token: str) -> None:

@@ -6,13 +6,15 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from app import audit
 from app.audit import delegation_actor
 from app.i18n import _
-from app.models import Card, CardVersion, Delegation, Group, Meeting, ident, utcnow
+from app.models import AuditEvent, Card, CardVersion, Delegation, Group, Meeting, ident, utcnow
 
 AUTHOR_MAX = 120
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # the Cc category, less \t and \n
@@ -119,9 +121,14 @@ def create_card(
     card: CardInput,
     access_code_id: int | None = None,
     source: str = "web",
+    looked_up: bool = False,
 ) -> tuple[Card, bool]:
-    """Store a new card, or return the one already stored under this id; say which."""
-    existing = session.get(Card, card_id)
+    """Store a new card, or return the one already stored under this id; say which.
+
+    `looked_up`: the caller has just looked for this id and found no card, so it is not
+    looked for again (a twin that arrives meanwhile is still caught, by the primary key).
+    """
+    existing = None if looked_up else session.get(Card, card_id)
     if existing is not None:
         return _same_delegation(existing, delegation), False
     assert card.group is not None and card.ok
@@ -136,13 +143,20 @@ def create_card(
         answers=card.answers,
         source=source,
     )
-    session.add(stored)
-    session.flush()  # the card row must exist before its version points at it
-    session.add(_version_of(stored, "create"))
-    audit.record(
-        session, delegation_actor(delegation), "card.create", "card", card_id, source=source
-    )
+    version = _version_of(stored, "create")
+    event = audit.event(delegation_actor(delegation), "card.create", "card", card_id, source=source)
+    rows = [
+        (Card, stored.model_dump()),
+        (CardVersion, version.model_dump(exclude={"id"})),
+        (AuditEvent, event.model_dump(exclude={"id"})),
+    ]
+    session.flush()  # what the caller added is written first, as the unit of work would
     try:
+        # Plain inserts, every row built beforehand: from the first insert to the commit other
+        # writers wait, and the ORM's unit of work costs more than the three rows themselves.
+        connection = session.connection()
+        for model, row in rows:
+            connection.execute(insert(model), row)
         session.commit()
     except IntegrityError:
         # The same card arrived twice at once; the other request stored it.
@@ -151,6 +165,8 @@ def create_card(
         if existing is None:
             raise
         return _same_delegation(existing, delegation), False
+    make_transient_to_detached(stored)
+    session.add(stored)  # the caller gets the stored card as if the session had written it
     return stored, True
 
 

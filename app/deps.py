@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request
+from sqlalchemy import bindparam
 from sqlmodel import select
 
 from app import auth
@@ -64,12 +65,11 @@ def find_delegate(request: Request, session: SessionDep, meeting: MeetingDep) ->
     if not isinstance(token, str):
         return None
     found = auth.delegate_session(session, token)
-    if found is None or found.meeting_id != meeting.id:
+    if found is None or found[0].meeting_id != meeting.id:
         request.session.pop(SESSION_KEY, None)
         return None
-    delegation = session.get(Delegation, found.delegation_id)
-    access = session.get(AccessCode, found.access_code_id) if found.access_code_id else None
-    return Delegate(delegation, access) if delegation else None
+    _phone, delegation, access = found
+    return Delegate(delegation, access)
 
 
 async def require_delegate(
@@ -85,10 +85,14 @@ MaybeDelegate = Annotated[Delegate | None, Depends(find_delegate)]
 CurrentDelegate = Annotated[Delegate, Depends(require_delegate)]
 
 
+_GROUP_BY_SLUG = select(Group).where(
+    Group.meeting_id == bindparam("meeting_id"), Group.slug == bindparam("slug")
+)  # built once: see app.auth.delegate_session
+
+
 def group_by_slug(session: SessionDep, meeting: Meeting, slug: str) -> Group | None:
     """Return one of the meeting's groups by its slug."""
-    query = select(Group).where(Group.meeting_id == meeting.id, Group.slug == slug)
-    return session.exec(query).first()
+    return session.exec(_GROUP_BY_SLUG, params={"meeting_id": meeting.id, "slug": slug}).first()
 
 
 def find_user(request: Request, session: SessionDep) -> User | None:

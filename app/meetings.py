@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from app.i18n import localize
@@ -102,12 +103,16 @@ def _question(key: str, questions: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Built once (every request asks): see app.auth.delegate_session.
+_LATEST_MEETING = select(Meeting).order_by(col(Meeting.loaded_at).desc())
+_MEETING_BY_SLUG = _LATEST_MEETING.where(Meeting.slug == bindparam("slug"))
+
+
 def current_meeting(session: Session, slug: str = "") -> Meeting | None:
     """Return the meeting the app serves: the one named, or the most recently loaded."""
-    query = select(Meeting)
     if slug:
-        query = query.where(Meeting.slug == slug)
-    return session.exec(query.order_by(col(Meeting.loaded_at).desc())).first()
+        return session.exec(_MEETING_BY_SLUG, params={"slug": slug}).first()
+    return session.exec(_LATEST_MEETING).first()
 
 
 def kind_label(meeting: Meeting, kind: str) -> str:

@@ -155,7 +155,14 @@ def create_api_card(
     check_card_rate(request, ident(delegate.delegation))
     try:
         stored, created = create_card(
-            session, meeting, delegate.delegation, card_id, card, access_id, source="api"
+            session,
+            meeting,
+            delegate.delegation,
+            card_id,
+            card,
+            access_id,
+            source="api",
+            looked_up=existing is None,
         )
     except CardConflict as conflict:
         raise HTTPException(409, str(conflict)) from conflict
