@@ -15,17 +15,14 @@ from sqlmodel import Session, cast, col, select
 from app.meetings import meeting_groups
 from app.models import (
     Card,
-    CardTag,
     Delegation,
     Group,
     Meeting,
     Recommendation,
-    SetAside,
-    Support,
     Tag,
     ident,
 )
-from app.workspace import MAX_PAGE, like_pattern
+from app.workspace import MAX_PAGE, card_marks, like_pattern
 
 PAGE_SIZE = 50
 STATUSES = ("active", "withdrawn", "all")
@@ -198,27 +195,14 @@ def _attached(
 
 
 def _attach(session: Session, entries: list[CardEntry], numbers: dict[int, str]) -> None:
-    # Three queries per batch of cards rather than three per card.
-    by_id = {entry.card.id: entry for entry in entries}
-    if not by_id:
-        return
-    tags = (
-        select(CardTag.card_id, Tag)
-        .join(Tag, col(Tag.id) == CardTag.tag_id)
-        .where(col(CardTag.card_id).in_(by_id))
-    )
-    for card_id, tag in session.exec(tags):
-        by_id[card_id].tags.append(tag)
-    supports = select(Support.card_id, Support.recommendation_id).where(
-        col(Support.card_id).in_(by_id)
-    )
-    for card_id, rec_id in session.exec(supports):
-        by_id[card_id].recommendations.append(numbers.get(rec_id, ""))
-    for entry in by_id.values():
-        entry.recommendations.sort(key=lambda r: int(r[1:] or 0))
-    asides = select(SetAside.card_id, SetAside.reason).where(col(SetAside.card_id).in_(by_id))
-    for card_id, reason in session.exec(asides):
-        by_id[card_id].set_aside = reason
+    marks = card_marks(session, [entry.card.id for entry in entries])
+    for entry in entries:
+        card_id = entry.card.id
+        entry.tags = marks.tags.get(card_id, [])
+        recs = [numbers.get(rec_id, "") for rec_id in marks.supports.get(card_id, [])]
+        entry.recommendations = sorted(recs, key=lambda r: int(r[1:] or 0))
+        aside = marks.asides.get(card_id)
+        entry.set_aside = aside.reason if aside else ""
 
 
 def _recommendation_numbers(session: Session, groups: list[Group]) -> dict[int, str]:
