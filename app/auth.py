@@ -98,31 +98,44 @@ def start_delegate_session(
 
 # Built once, like the other queries of the card path: under load, building a statement
 # (and its cache key) costs the app about as much as running it.
-_DELEGATE_SESSION = (
+_DELEGATE_SESSIONS = (
     select(DelegateSession, Delegation, AccessCode)
     .join(Delegation, col(Delegation.id) == DelegateSession.delegation_id)
     .outerjoin(AccessCode, col(AccessCode.id) == DelegateSession.access_code_id)
-    .where(DelegateSession.token_hash == bindparam("token_hash"))
 )
+_DELEGATE_SESSION = _DELEGATE_SESSIONS.where(DelegateSession.token_hash == bindparam("hash"))
+_SEVERAL_DELEGATE_SESSIONS = _DELEGATE_SESSIONS.where(
+    col(DelegateSession.token_hash).in_(bindparam("hashes", expanding=True))
+)
+PhoneSession = tuple[DelegateSession, Delegation, AccessCode | None]
 
 
-def delegate_session(
-    session: Session, token: str
-) -> tuple[DelegateSession, Delegation, AccessCode | None] | None:
+def delegate_session(session: Session, token: str) -> PhoneSession | None:
     """Return a phone's live session, its delegation and its code (if signed in with one).
 
     None if the session ended or expired, or its code was revoked. One query: every page a
     delegate opens, and every card sent, starts here.
     """
-    row = session.exec(_DELEGATE_SESSION, params={"token_hash": _digest(token)}).first()
-    if row is None:
+    row = session.exec(_DELEGATE_SESSION, params={"hash": _digest(token)}).first()
+    return _live(*row) if row is not None else None
+
+
+def delegate_sessions(session: Session, tokens: list[str]) -> dict[str, PhoneSession]:
+    """Return the live sessions among several phones' tokens, in one query, by token."""
+    hashes = {_digest(token): token for token in tokens}
+    rows = session.exec(_SEVERAL_DELEGATE_SESSIONS, params={"hashes": list(hashes)})
+    live = (_live(*row) for row in rows)
+    return {hashes[found[0].token_hash]: found for found in live if found is not None}
+
+
+def _live(
+    phone: DelegateSession, delegation: Delegation, access: AccessCode | None
+) -> PhoneSession | None:
+    if phone.expires_at < utcnow():
         return None
-    found, delegation, access = row
-    if found.expires_at < utcnow():
+    if phone.access_code_id is not None and (access is None or access.revoked_at is not None):
         return None
-    if found.access_code_id is not None and (access is None or access.revoked_at is not None):
-        return None
-    return found, delegation, access
+    return phone, delegation, access
 
 
 def end_delegate_session(session: Session, token: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from app import audit
 from app.audit import delegation_actor
@@ -113,6 +113,9 @@ def card_id_for_key(delegation: Delegation, key: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"actioncards:{delegation.id}:{key}"))
 
 
+Rows = list[tuple[type[SQLModel], dict[str, Any]]]
+
+
 def create_card(
     session: Session,
     meeting: Meeting,
@@ -131,6 +134,32 @@ def create_card(
     existing = None if looked_up else session.get(Card, card_id)
     if existing is not None:
         return _same_delegation(existing, delegation), False
+    stored, rows = new_card(meeting, delegation, card_id, card, access_code_id, source)
+    session.flush()  # what the caller added is written first, as the unit of work would
+    try:
+        insert_rows(session, rows)
+        session.commit()
+    except IntegrityError:
+        # The same card arrived twice at once; the other request stored it.
+        session.rollback()
+        existing = session.get(Card, card_id)
+        if existing is None:
+            raise
+        return _same_delegation(existing, delegation), False
+    make_transient_to_detached(stored)
+    session.add(stored)  # the caller gets the stored card as if the session had written it
+    return stored, True
+
+
+def new_card(
+    meeting: Meeting,
+    delegation: Delegation,
+    card_id: str,
+    card: CardInput,
+    access_code_id: int | None = None,
+    source: str = "web",
+) -> tuple[Card, Rows]:
+    """Build a valid card and the rows that store it: itself, its first version, its audit."""
     assert card.group is not None and card.ok
     stored = Card(
         id=card_id,
@@ -145,29 +174,36 @@ def create_card(
     )
     version = _version_of(stored, "create")
     event = audit.event(delegation_actor(delegation), "card.create", "card", card_id, source=source)
-    rows = [
+    rows: Rows = [
         (Card, stored.model_dump()),
         (CardVersion, version.model_dump(exclude={"id"})),
         (AuditEvent, event.model_dump(exclude={"id"})),
     ]
-    session.flush()  # what the caller added is written first, as the unit of work would
-    try:
-        # Plain inserts, every row built beforehand: from the first insert to the commit other
-        # writers wait, and the ORM's unit of work costs more than the three rows themselves.
-        connection = session.connection()
-        for model, row in rows:
-            connection.execute(insert(model), row)
-        session.commit()
-    except IntegrityError:
-        # The same card arrived twice at once; the other request stored it.
-        session.rollback()
-        existing = session.get(Card, card_id)
-        if existing is None:
-            raise
-        return _same_delegation(existing, delegation), False
-    make_transient_to_detached(stored)
-    session.add(stored)  # the caller gets the stored card as if the session had written it
-    return stored, True
+    return stored, rows
+
+
+def insert_rows(session: Session, rows: Rows) -> None:
+    """Insert rows as plain statements, one per table, in the order the tables first appear.
+
+    Every row is built beforehand: from the first insert to the commit other writers wait,
+    and the ORM's unit of work costs more than the rows themselves.
+    """
+    by_table: dict[type[SQLModel], list[dict[str, Any]]] = {}
+    for model, row in rows:
+        by_table.setdefault(model, []).append(row)
+    connection = session.connection()
+    for model, values in by_table.items():
+        connection.execute(insert(model), values)
+
+
+def taken_ids(session: Session, card_ids: list[str]) -> set[str]:
+    """Return which of these card ids are already stored."""
+    return set(session.exec(select(Card.id).where(col(Card.id).in_(card_ids))))
+
+
+def form_answers(form: dict[str, str]) -> dict[str, str]:
+    """Return a card form's answers, keyed by question (the fields are named answers.KEY)."""
+    return {k.removeprefix("answers."): v for k, v in form.items() if k.startswith("answers.")}
 
 
 def _same_delegation(card: Card, delegation: Delegation) -> Card:

@@ -58,12 +58,12 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def check_card_rate(request: Request, delegation_id: int) -> None:
+def check_card_rate(address: str, delegation_id: int) -> None:
     """Count a card submission; refuse it if its delegation or address sends too many."""
     settings = get_settings()
     keys = (
         ("cards-delegation", str(delegation_id), settings.cards_per_minute_per_delegation),
-        ("cards-address", client_address(request), settings.cards_per_minute_per_address),
+        ("cards-address", address, settings.cards_per_minute_per_address),
     )
     for bucket, key, limit in keys:
         wait = limiter.wait(bucket, key, limit, 60)

@@ -19,7 +19,7 @@ from app.cards import (
 )
 from app.db import SessionDep
 from app.deps import CurrentDelegate, MeetingDep, group_by_slug, named_group
-from app.limits import check_card_rate
+from app.limits import check_card_rate, client_address
 from app.meetings import meeting_groups
 from app.models import Card, Delegation, Group, ident
 
@@ -152,7 +152,7 @@ def create_api_card(
     if not card.ok and existing is None:
         raise _unprocessable(_errors(card))
     access_id = delegate.access.id if delegate.access else None
-    check_card_rate(request, ident(delegate.delegation))
+    check_card_rate(client_address(request), ident(delegate.delegation))
     try:
         stored, created = create_card(
             session,

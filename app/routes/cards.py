@@ -16,6 +16,7 @@ from app.cards import (
     create_card,
     delegation_cards,
     edit_card,
+    form_answers,
     intake_open,
     parse_card_id,
     read_card_input,
@@ -23,6 +24,7 @@ from app.cards import (
 )
 from app.db import SessionDep
 from app.deps import (
+    SESSION_KEY,
     CurrentDelegate,
     Delegate,
     MeetingDep,
@@ -34,7 +36,8 @@ from app.deps import (
 )
 from app.forms import FormData
 from app.i18n import _, get_language
-from app.limits import TooManyRequests, check_card_rate
+from app.intake import Submission, intake_for
+from app.limits import TooManyRequests, check_card_rate, client_address
 from app.meetings import meeting_groups
 from app.models import Card, Group, Meeting, ident
 from app.templating import render
@@ -67,9 +70,16 @@ def read_new_card(
 @router.post("/cards")
 async def create_card_from_form(request: Request, session: SessionDep, form: FormData) -> Response:
     """Store a card from the form, or show it again with a message next to each problem."""
-    # The busiest page under load: finding the meeting and the delegation, and storing the
-    # card, share one trip to a worker thread. As sync dependencies and a sync handler they
-    # took three, and under load each trip costs more than the queries it carries.
+    # The busiest page under load. A plain new card is stored with the others waiting, one
+    # commit for all (app.intake); anything else takes the full path, in one trip to a
+    # worker thread: as sync dependencies and a sync handler it took three, and under load
+    # each trip costs more than the queries it carries.
+    card_id = parse_card_id(form.get("card_id"))
+    token = request.session.get(SESSION_KEY)
+    if card_id and isinstance(token, str):
+        submission = Submission(token, client_address(request), card_id, form)
+        if await intake_for(session).store(submission):
+            return RedirectResponse(f"/cards/{card_id}?sent=1", status_code=303)
     return await run_in_threadpool(_create_card_from_form, request, session, form)
 
 
@@ -83,12 +93,12 @@ def _create_card_from_form(request: Request, session: Session, form: dict[str, s
     if repeat is not None and repeat.delegation_id == delegate.delegation.id:
         # Sent before (a retry whose answer was lost): it is stored, whatever changed since.
         return RedirectResponse(f"/cards/{repeat.id}?sent=1", status_code=303)
-    card = read_card_input(meeting, named_group(session, meeting, form), form, _answers(form))
+    card = read_card_input(meeting, named_group(session, meeting, form), form, form_answers(form))
     if not card.ok:
         return _card_form(request, session, meeting, delegate, card, card_id, status_code=422)
     access_id = delegate.access.id if delegate.access else None
     try:
-        check_card_rate(request, ident(delegate.delegation))
+        check_card_rate(client_address(request), ident(delegate.delegation))
         stored, _created = create_card(
             session,
             meeting,
@@ -115,10 +125,6 @@ def _too_fast(slow: TooManyRequests) -> str:
         " your text is kept.",
         seconds=slow.retry_after,
     )
-
-
-def _answers(form: dict[str, str]) -> dict[str, str]:
-    return {k.removeprefix("answers."): v for k, v in form.items() if k.startswith("answers.")}
 
 
 def _card_form(
@@ -223,7 +229,7 @@ def update_card(
 ) -> Response:
     """Save a new version of a card, unless it changed meanwhile or its group closed."""
     stored = _own_card(session, meeting, delegate, card_id)
-    card = read_card_input(meeting, named_group(session, meeting, form), form, _answers(form))
+    card = read_card_input(meeting, named_group(session, meeting, form), form, form_answers(form))
     old_group = session.get(Group, stored.group_id)
     if old_group and not intake_open(meeting, old_group):
         card.errors["group"] = _closed_message()
