@@ -22,7 +22,7 @@ from app.models import (
     Tag,
     ident,
 )
-from app.workspace import MAX_PAGE, card_marks, like_pattern
+from app.workspace import MAX_PAGE, card_marks, like_pattern, place_of
 
 PAGE_SIZE = 50
 STATUSES = ("active", "withdrawn", "all")
@@ -115,11 +115,7 @@ class CardEntry:
 
     @property
     def place(self) -> str:
-        if self.card.status == "withdrawn":
-            return "withdrawn"
-        if self.set_aside:
-            return "set_aside"
-        return "grouped" if self.recommendations else "inbox"
+        return place_of(self.card, bool(self.set_aside), bool(self.recommendations))
 
 
 def _query(meeting: Meeting, groups: list[Group], f: MeetingFilter) -> Any:

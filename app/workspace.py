@@ -133,11 +133,16 @@ class CardRow:
 
     @property
     def place(self) -> str:
-        if self.card.status == "withdrawn":
-            return "withdrawn"
-        if self.set_aside:
-            return "set_aside"
-        return "grouped" if self.recommendation_ids else "inbox"
+        return place_of(self.card, self.set_aside is not None, bool(self.recommendation_ids))
+
+
+def place_of(card: Card, set_aside: bool, grouped: bool) -> str:
+    """Say where a card went: withdrawn, set aside, into a recommendation, or still inbox."""
+    if card.status == "withdrawn":
+        return "withdrawn"
+    if set_aside:
+        return "set_aside"
+    return "grouped" if grouped else "inbox"
 
 
 def _numbered(group: Group) -> Any:
