@@ -158,7 +158,12 @@ def test_marking_reviewed_and_a_later_save_shows_changed_since_review(
     page = BeautifulSoup(client.get("/groups/human/review").text, "html.parser")
     assert "No draft yet" in page.select_one(".review-state").get_text()
     assert page.select_one("form[action='/groups/human/reviewed']") is None
-    assert client.post("/groups/human/reviewed").status_code == 409  # nothing to review yet
+    # Nothing to review yet (a stale page): said plainly, and no review is recorded.
+    refused = client.post("/groups/human/reviewed")
+    assert refused.url.path == "/groups/human/review"
+    alert = BeautifulSoup(refused.text, "html.parser").select_one(".review-state [role=alert]")
+    assert "There is no draft to review yet" in alert.get_text()
+    assert "Marked as reviewed" not in refused.text
 
     with browser_like(client.app) as ravi:  # type: ignore[arg-type]
         sign_in_as(ravi, "ravi")

@@ -278,8 +278,8 @@ def update_comment_resolved(
 def create_review(session: SessionDep, group: ReadableGroup, user: Reviewer) -> Response:
     """Mark the report reviewed as it stands now."""
     report = get_report(session, group)
-    if report.version == 0:
-        raise HTTPException(409)
+    if report.version == 0:  # the button shows only with a draft: a stale page raced here
+        return RedirectResponse(f"/groups/{group.slug}/review?reviewed=none", status_code=303)
     mark_reviewed(session, group, report, user)
     audit.record(
         session, user_actor(user), "report.review", "report", report.id, version=report.version
