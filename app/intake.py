@@ -113,11 +113,13 @@ class Intake:
             self._waiting.append((submission, future))
             start, self._draining = not self._draining, True
         if start:
-            loop.run_in_executor(None, self._drain)
+            # A thread of its own rather than an event loop's executor: the cards waiting may
+            # come from several loops (test clients), and none of them owns the drain.
+            threading.Thread(target=self._drain, name="card-intake").start()
         return await future
 
     def _drain(self) -> None:
-        """Store batches until no card waits (in a thread of its own, one at a time)."""
+        """Store batches until no card waits (one such thread at a time)."""
         while batch := self._next_batch():
             _answer(batch, self._store([submission for submission, _future in batch]))
 
