@@ -110,14 +110,18 @@ def localize(text: dict[str, str] | None, language: str | None = None) -> str:
     return text.get(language) or text.get(SOURCE_LANGUAGE) or next(iter(text.values()))
 
 
-def language_name(code: str, in_language: str | None = None) -> str:
-    """Name a language, by default in that language itself ("français")."""
+def language_name(code: str, in_language: str | None = None, in_sentence: bool = False) -> str:
+    """Name a language, by default in that language itself ("Français").
+
+    Alone (a menu, a list) the name starts with a capital; within a sentence it is written as
+    the language writes it there ("en español", "in French").
+    """
     try:
         locale = Locale.parse(in_language or code)
         name = Locale.parse(code).get_display_name(locale) or code
     except (ValueError, LookupError):
         return code
-    return name[:1].upper() + name[1:]
+    return name if in_sentence else name[:1].upper() + name[1:]
 
 
 def text_direction(language: str) -> str:

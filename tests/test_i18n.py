@@ -117,6 +117,20 @@ def test_validation_messages_speak_the_interface_language(delegate: TestClient) 
     assert "Esta respuesta es obligatoria." in response.text
 
 
+def test_a_language_named_in_a_sentence_is_written_as_that_sentence_writes_it(
+    delegate: TestClient,
+) -> None:
+    delegate.cookies.set("lang", "es")
+    page = delegate.get("/cards/new?group=global")
+    form = {n["name"]: n.get("value", "") for n in soup(page).select("input[name]")}
+    card = {"group": "global", "language": "fr", "answers.commitments": "Des voies régulières."}
+    response = delegate.post("/cards", data=form | card)
+    assert response.url.path.startswith("/cards/")
+    assert "en francés" in soup(response).select_one("article.stored .meta").get_text(" ")
+    # Alone, in the language menu, a name starts with a capital.
+    assert soup(response).select_one("strong[lang=es]").get_text() == "Español"
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_example_code_stays_whole_in_every_language(client: TestClient, language: str) -> None:
     client.cookies.set("lang", language)
