@@ -6,6 +6,7 @@ import threading
 import uuid
 
 import pytest
+from anyio.from_thread import start_blocking_portal
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
@@ -101,7 +102,9 @@ def test_cards_waiting_together_are_stored_in_one_batch(
         first_may_finish.set()
         return await asyncio.gather(*tasks)
 
-    assert asyncio.run(send_all()) == [True] * 12
+    # A loop in a thread of its own: the browser tests' Playwright keeps one running here.
+    with start_blocking_portal() as portal:
+        assert portal.call(send_all) == [True] * 12
     assert sizes == [1, 11]
     assert {card.id for card in cards(session)} == {s.card_id for s in sent}
 
