@@ -185,3 +185,17 @@ def test_the_rows_of_a_new_card_fill_every_column(session: Session, meeting: Mee
     for model, row in rows:
         columns = set(model.__table__.columns.keys())  # type: ignore[attr-defined]
         assert set(row) == columns - {"id"} if model is not Card else set(row) == columns
+
+
+def test_a_bearer_code_outranks_the_cookie_as_on_the_full_path(
+    delegate: TestClient, session: Session, meeting: Meeting
+) -> None:
+    """Signed in as Mexico, posting with France's code: the card is France's, as elsewhere."""
+    france = code_for(session, meeting, "France")
+    fields = form() | {"card_id": str(uuid.uuid4())}
+    response = delegate.post(
+        "/cards", data=fields, headers={"Authorization": f"Bearer {france}"}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    [card] = cards(session)
+    assert session.get(Delegation, card.delegation_id).name == "France"  # type: ignore[union-attr]

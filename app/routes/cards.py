@@ -76,7 +76,8 @@ async def create_card_from_form(request: Request, session: SessionDep, form: For
     # each trip costs more than the queries it carries.
     card_id = parse_card_id(form.get("card_id"))
     token = request.session.get(SESSION_KEY)
-    if card_id and isinstance(token, str):
+    # A Bearer code outranks the cookie (app.deps.find_delegate): such a card goes the full way.
+    if card_id and isinstance(token, str) and "authorization" not in request.headers:
         submission = Submission(token, client_address(request), card_id, form)
         if await intake_for(session).store(submission):
             return RedirectResponse(f"/cards/{card_id}?sent=1", status_code=303)
