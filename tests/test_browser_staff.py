@@ -111,3 +111,31 @@ def test_presentation_turns_with_the_keyboard_and_counts_down(
     expect(page.locator("h1")).to_have_text("Recommendation 1")
     page.wait_for_timeout(1100)
     assert timer.text_content() != before  # the countdown goes on across slides
+
+
+def test_a_recommendation_saved_comes_back_into_view_with_focus_nearby(
+    page: Page, live_url: str, accounts: dict[str, User], session: Session
+) -> None:
+    """The recommendation forms reload the page: it comes back at the one changed, on a phone."""
+    group = session.exec(select(Group).where(Group.slug == "human")).one()
+    cards = session.exec(select(Card).where(Card.group_id == group.id).limit(5)).all()
+    made = [
+        create_recommendation(session, group, f"Idea {n}.", [c.id]) for n, c in enumerate(cards)
+    ]
+    session.commit()
+    last = made[-1]
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_url}/signin?next=/groups/human")
+    page.get_by_label("Username").fill("ravi")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    item = page.locator(f"#rec-{last.id}")
+    item.locator("textarea").fill("Portable social protection for migrant workers.")
+    item.get_by_role("button", name="Save wording").click()
+    expect(page).to_have_url(f"{live_url}/groups/human#rec-{last.id}")
+    expect(item.locator("textarea")).to_have_value(
+        "Portable social protection for migrant workers."
+    )
+    expect(item).to_be_in_viewport()
+    page.keyboard.press("Tab")  # keyboard users carry on from the recommendation, not the top
+    expect(item.locator("textarea")).to_be_focused()

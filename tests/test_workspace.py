@@ -157,6 +157,41 @@ def test_merge_split_move_reorder_and_delete(
     assert numbers(rapporteur.get("/groups/human?status=inbox")) == ["#2", "#3", "#4"]
 
 
+def test_after_a_change_a_recommendation_comes_back_into_view(
+    rapporteur: TestClient, human: list[Card], session: Session
+) -> None:
+    """Without JavaScript the page reloads: at the recommendation acted on, not at the top."""
+    mexico, _belgium, philippines, _off, _kenya = human
+    for card in (mexico, philippines):
+        rapporteur.post(f"/groups/human/cards/{card.id}/support", data={"recommendation": "new"})
+    first, second = session.exec(select(Recommendation).order_by(Recommendation.position)).all()
+    page = "/groups/human?status=inbox"
+
+    def back_to(rec: Recommendation, **data: str) -> str:
+        url = f"/groups/human/recommendations/{rec.id}"
+        response = rapporteur.post(url, data={"next": page, **data}, follow_redirects=False)
+        return str(response.headers["location"])
+
+    assert back_to(first, action="edit", text="Fair recruitment.") == f"{page}#rec-{first.id}"
+    assert back_to(first, action="down") == f"{page}#rec-{first.id}"
+    assert back_to(first, action="merge", into="R1") == f"{page}#rec-{second.id}"
+    split = {"action": "split", "card_1": philippines.id, "split_text": "Recognise skills."}
+    new = back_to(second, **split)
+    [made] = session.exec(select(Recommendation).where(Recommendation.text == "Recognise skills."))
+    assert new == f"{page}#rec-{made.id}"
+    assert back_to(made, action="delete") == f"{page}#recommendations"
+    created = rapporteur.post(
+        "/groups/human/recommendations",
+        data={"next": page, "text": "Portable social protection."},
+        follow_redirects=False,
+    )
+    [latest] = session.exec(
+        select(Recommendation).where(Recommendation.text.startswith("Portable"))
+    )  # type: ignore[attr-defined]
+    assert created.headers["location"] == f"{page}#rec-{latest.id}"
+    assert f'id="rec-{latest.id}"' in rapporteur.get(page).text
+
+
 def test_tags_themes_and_the_rapporteurs_own(
     rapporteur: TestClient, human: list[Card], session: Session
 ) -> None:

@@ -160,8 +160,15 @@ def _neighbours(session: Session, group: Group, f: CardFilter, card_id: str) -> 
     }
 
 
-def _back(request: Request, form: dict[str, str], slug: str) -> Response:
+def _back(request: Request, form: dict[str, str], slug: str, anchor: str = "") -> Response:
+    """Go back to the page the form was on; at `anchor`, when a whole page comes back.
+
+    Without JavaScript the page reloads: the anchor brings the person back to the
+    recommendation they acted on (and the next Tab to its controls), not to the top.
+    """
     target = safe_next(form.get("next"), f"/groups/{slug}")
+    if anchor and "#" not in target:
+        target += f"#{anchor}"
     return RedirectResponse(target, status_code=303)
 
 
@@ -375,7 +382,7 @@ def create_group_recommendation(
     rec = create_recommendation(session, group, _text(form))
     log(session, user, "recommendation.create", rec.id, "recommendation")
     session.commit()
-    return _back(request, form, group.slug)
+    return _back(request, form, group.slug, f"rec-{rec.id}")
 
 
 @router.post("/recommendations/{recommendation_id}")
@@ -390,6 +397,7 @@ def update_recommendation(
     """Change a recommendation: its text, its place, merge it, split it, or delete it."""
     rec = _recommendation(session, group, recommendation_id)
     action = form.get("action", "edit")
+    shown = rec  # the recommendation to come back to
     if action == "edit":
         rec.text, rec.updated_at = _text(form), utcnow()
         session.add(rec)
@@ -401,13 +409,15 @@ def update_recommendation(
             raise HTTPException(422, _no_such_recommendation(form.get("into", "")[:10]))
         if target.id != rec.id:
             merge(session, rec, target)
+        shown = target
     elif action == "split":
         ids = [v for k, v in form.items() if k.startswith("card_")]
-        split(session, group, rec, ids, _text(form, "split_text"))
+        shown = split(session, group, rec, ids, _text(form, "split_text"))
     elif action == "delete":
         delete_recommendation(session, rec)
     else:
         raise HTTPException(400)
     log(session, user, f"recommendation.{_AUDITED[action]}", recommendation_id, "recommendation")
     session.commit()
-    return _back(request, form, group.slug)
+    anchor = "recommendations" if action == "delete" else f"rec-{shown.id}"
+    return _back(request, form, group.slug, anchor)
