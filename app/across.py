@@ -2,7 +2,6 @@
 rows the exports write. Co-facilitators and the secretariat see all groups at once.
 """
 
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +11,7 @@ from sqlalchemy import ColumnElement, String, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, cast, col, select
 
+from app.forms import form_id
 from app.meetings import meeting_groups
 from app.models import (
     Card,
@@ -22,7 +22,7 @@ from app.models import (
     Tag,
     ident,
 )
-from app.workspace import MAX_PAGE, card_marks, like_pattern, place_of
+from app.workspace import card_marks, like_pattern, page_number, place_of
 
 PAGE_SIZE = 50
 STATUSES = ("active", "withdrawn", "all")
@@ -60,16 +60,15 @@ class MeetingFilter:
     @classmethod
     def from_params(cls, params: Any) -> "MeetingFilter":
         """Read filters from a query string, ignoring values that make no sense."""
-        status, page = params.get("status", "active"), params.get("page", "1")
-        delegation = params.get("delegation", "")
+        status = params.get("status", "active")
         return cls(
             q=params.get("q", "")[:200],
             group=params.get("group", "")[:40],
             kind=params.get("kind", "")[:40],
             language=params.get("language", "")[:8],
-            delegation=int(delegation) if delegation.isdigit() and len(delegation) < 10 else None,
+            delegation=form_id(params.get("delegation", "")),
             status=status if status in STATUSES else "active",
-            page=int(page) if page.isdigit() and 0 < int(page) < MAX_PAGE else 1,
+            page=page_number(params.get("page", "1")),
         )
 
 
@@ -154,12 +153,10 @@ def contributions(
 ) -> list[tuple[Group, list[CardEntry]]]:
     """Return a delegation's cards in every group, withdrawn ones included, group by group."""
     f = MeetingFilter(delegation=ident(delegation), status="all")
-    entries = list(iter_entries(session, meeting, f))
-    by_group: dict[int, list[CardEntry]] = defaultdict(list)
-    for entry in entries:
-        by_group[ident(entry.group)].append(entry)
-    groups = meeting_groups(session, meeting)
-    return [(g, by_group[ident(g)]) for g in groups if by_group[ident(g)]]
+    by_group: dict[int, tuple[Group, list[CardEntry]]] = {}
+    for entry in iter_entries(session, meeting, f):  # group by group, in the groups' order
+        by_group.setdefault(ident(entry.group), (entry.group, []))[1].append(entry)
+    return list(by_group.values())
 
 
 def iter_entries(session: Session, meeting: Meeting, f: MeetingFilter) -> Iterator[CardEntry]:

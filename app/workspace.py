@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, true
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, String, cast, col, delete, select
 
+from app.forms import form_id
 from app.models import (
     Card,
     CardTag,
@@ -32,6 +33,13 @@ from app.review import forget_recommendation
 
 PAGE_SIZE = 50
 MAX_PAGE = 100_000  # beyond any meeting; keeps OFFSET within what every database takes
+
+
+def page_number(value: str) -> int:
+    """Read a page number from a query string; anything else is the first page."""
+    return int(value) if value.isdigit() and 0 < int(value) < MAX_PAGE else 1
+
+
 STATUSES = ("inbox", "grouped", "set_aside", "withdrawn", "all")
 SET_ASIDE_REASONS = ("off_topic", "duplicate")
 
@@ -51,14 +59,13 @@ class CardFilter:
     def from_params(cls, params: Any) -> "CardFilter":
         """Read filters from a query string, ignoring values that make no sense."""
         status = params.get("status", "all")
-        tag, page = params.get("tag", ""), params.get("page", "1")
         return cls(
             status=status if status in STATUSES else "all",
             kind=params.get("kind", "")[:40],
-            tag=int(tag) if tag.isdigit() and len(tag) < 10 else None,
+            tag=form_id(params.get("tag", "")),
             language=params.get("language", "")[:8],
             q=params.get("q", "")[:200],
-            page=int(page) if page.isdigit() and 0 < int(page) < MAX_PAGE else 1,
+            page=page_number(params.get("page", "1")),
         )
 
     def query_string(self, **changes: Any) -> str:
