@@ -93,11 +93,13 @@ class CardTable:
             self.delegations[key] = delegation_name(delegation.name, delegation.iso2, self.language)
         return self.delegations[key]
 
+    def tag_names(self, entry: CardEntry) -> list[str]:
+        return sorted((localize(t.name, self.language) for t in entry.tags), key=sort_key)
+
     def cells(self, entry: CardEntry, questions: list[str]) -> list[Any]:
         """Return a card's cells: text, its number in its group (int), and local datetimes."""
         card, delegation = entry.card, entry.delegation
         place = f"set_aside_{entry.set_aside}" if entry.place == "set_aside" else entry.place
-        tags = sorted((localize(t.name, self.language) for t in entry.tags), key=sort_key)
         return [
             self.group_label(entry.group),
             entry.number,
@@ -108,7 +110,7 @@ class CardTable:
             card.author_name,
             self.places.get(place, place),
             " ".join(entry.recommendations),
-            "; ".join(tags),
+            "; ".join(self.tag_names(entry)),
             card.created_at.astimezone(self.zone),
             card.updated_at.astimezone(self.zone),
             *(card.answers.get(key, "") for key in questions),
@@ -200,7 +202,7 @@ def card_record(table: CardTable, entry: CardEntry) -> dict[str, Any]:
         "place": entry.place,
         "set_aside": entry.set_aside or None,
         "recommendations": entry.recommendations,
-        "tags": sorted((localize(t.name, table.language) for t in entry.tags), key=sort_key),
+        "tags": table.tag_names(entry),
         "version": card.version,
         "created_at": card.created_at.astimezone(table.zone).isoformat(timespec="seconds"),
         "updated_at": card.updated_at.astimezone(table.zone).isoformat(timespec="seconds"),
