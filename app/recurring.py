@@ -103,12 +103,14 @@ def cosine(a: dict[str, float], b: dict[str, float]) -> float:
 
 def recurring(session: Session, meeting: Meeting) -> Recurring:
     """Gather the meeting's recommendations that recur in several groups."""
-    members = [
-        Member(group, view)
-        for group in meeting_groups(session, meeting)
-        for view in recommendations(session, group)
-        if view.cards
-    ]
+    groups = meeting_groups(session, meeting)
+    return recurring_among([(group, recommendations(session, group)) for group in groups])
+
+
+def recurring_among(groups: list[tuple[Group, list[RecommendationView]]]) -> Recurring:
+    """Gather the recommendations (with cards behind them) that recur in several groups."""
+    members = [Member(group, view) for group, views in groups for view in views if view.cards]
+    members.sort(key=lambda m: (m.group.number, m.view.number))  # whatever order they came in
     vectors = similarity_vectors([m.view.recommendation.text for m in members])
     parent = list(range(len(members)))
 

@@ -14,7 +14,7 @@ from app.figures import CATEGORIES, Figures, Participation, category_labels, mee
 from app.i18n import _, format_dates, format_time, localize
 from app.meetings import kind_label, meeting_groups
 from app.models import Meeting, utcnow
-from app.recurring import Recurring, recurring
+from app.recurring import Recurring, recurring_among
 from app.report import ReportData, report_data
 from app.report_docx import add_report_body, add_table, page_setup, save
 
@@ -32,11 +32,13 @@ class SummaryData:
 
 def summary_data(session: Session, meeting: Meeting) -> SummaryData:
     """Gather the meeting's figures and every group's report, in group order."""
+    reports = [report_data(session, meeting, g) for g in meeting_groups(session, meeting)]
     return SummaryData(
         meeting=meeting,
         figures=meeting_figures(session, meeting),
-        reports=[report_data(session, meeting, g) for g in meeting_groups(session, meeting)],
-        recurring=recurring(session, meeting),
+        reports=reports,
+        # From the reports' own recommendations, rather than reading every group's again.
+        recurring=recurring_among([(r.group, r.recommendations) for r in reports]),
         made_at=utcnow(),
     )
 
