@@ -36,8 +36,15 @@ from app.review import (
     threads,
     threads_by_recommendation,
 )
-from app.templating import render
-from app.workspace import PAGE_SIZE, CardFilter, list_cards, progress
+from app.templating import is_fragment_request, render
+from app.workspace import (
+    PAGE_SIZE,
+    CardFilter,
+    RecommendationView,
+    list_cards,
+    progress,
+    recommendations,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -129,18 +136,12 @@ def _review_context(
     f = CardFilter(status=everything.status, q=everything.q, page=everything.page)
     rows, total = list_cards(session, group, f)
     figures, buckets = group_figures(session, meeting, group)
-    all_threads = threads(session, group)
     data = report_data(session, meeting, group)
-    shown = {ident(v.recommendation): f"R{v.number}" for v in data.recommendations}
     return {
-        "meeting": meeting,
-        "group": group,
+        **_threads_context(session, meeting, group, data.recommendations),
         "user": user,
         "data": data,
-        "numbers": shown,
         "state": review_state(session, group),
-        "threads": threads_by_recommendation(all_threads, set(shown)),
-        "open_count": sum(t.is_open for t in all_threads),
         "rows": rows,
         "total": total,
         "f": f,
@@ -150,11 +151,26 @@ def _review_context(
         "by_category": category_chart(figures),
         "over_time": time_chart(buckets),
         "group_figures": figures,
-        "limit": COMMENT_LIMIT,
         "wide": True,
+        **extra,
+    }
+
+
+def _threads_context(
+    session: Session, meeting: Meeting, group: Group, shown: list[RecommendationView]
+) -> dict[str, Any]:
+    """What a block of remarks needs: the threads, by the recommendations the report shows."""
+    all_threads = threads(session, group)
+    numbers = {ident(v.recommendation): f"R{v.number}" for v in shown}
+    return {
+        "meeting": meeting,
+        "group": group,
+        "numbers": numbers,
+        "threads": threads_by_recommendation(all_threads, set(numbers)),
+        "open_count": sum(t.is_open for t in all_threads),
+        "limit": COMMENT_LIMIT,
         "errors": {},
         "typed": {},
-        **extra,
     }
 
 
@@ -204,7 +220,11 @@ def _threads_block(
     **extra: Any,
 ) -> Response:
     """Answer htmx with the one block of threads that changed; others get the whole page."""
-    context = _review_context(request, session, meeting, group, user, **extra)
+    if is_fragment_request(request):  # only the block: no cards, charts or report to gather
+        shown = [v for v in recommendations(session, group) if v.cards]
+        context = _threads_context(session, meeting, group, shown) | extra
+    else:
+        context = _review_context(request, session, meeting, group, user, **extra)
     context["block"] = recommendation_id if recommendation_id in context["numbers"] else None
     status = 422 if extra.get("errors") else 200
     return render(
