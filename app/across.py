@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, String, func, or_
+from sqlalchemy import ColumnElement, func
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, cast, col, select
+from sqlmodel import Session, col, select
 
 from app.forms import form_id
 from app.meetings import meeting_groups
@@ -22,7 +22,8 @@ from app.models import (
     Tag,
     ident,
 )
-from app.workspace import card_marks, like_pattern, page_number, place_of
+from app.search import search_clause
+from app.workspace import card_marks, page_number, place_of
 
 PAGE_SIZE = 50
 STATUSES = ("active", "withdrawn", "all")
@@ -72,7 +73,9 @@ class MeetingFilter:
         )
 
 
-def _clauses(meeting: Meeting, groups: list[Group], f: MeetingFilter) -> list[ColumnElement[bool]]:
+def _clauses(
+    session: Session, meeting: Meeting, groups: list[Group], f: MeetingFilter
+) -> list[ColumnElement[bool]]:
     clauses = [col(Card.meeting_id) == meeting.id]
     if f.status != "all":
         clauses.append(col(Card.status) == f.status)
@@ -86,9 +89,7 @@ def _clauses(meeting: Meeting, groups: list[Group], f: MeetingFilter) -> list[Co
     if f.delegation:
         clauses.append(col(Card.delegation_id) == f.delegation)
     if f.q.strip():
-        pattern = like_pattern(f.q.strip().lower())
-        searched = [cast(Card.answers, String), Delegation.name, Card.author_name]
-        clauses.append(or_(*[func.lower(column).like(pattern, escape="\\") for column in searched]))
+        clauses.append(search_clause(session, f.q))
     return clauses
 
 
@@ -117,13 +118,13 @@ class CardEntry:
         return place_of(self.card, bool(self.set_aside), bool(self.recommendations))
 
 
-def _query(meeting: Meeting, groups: list[Group], f: MeetingFilter) -> Any:
+def _query(session: Session, meeting: Meeting, groups: list[Group], f: MeetingFilter) -> Any:
     numbers = _numbered()
     return (
         select(Card, Delegation, numbers.c.number)
         .join(Delegation, col(Delegation.id) == Card.delegation_id)
         .join(numbers, numbers.c.card_id == Card.id)
-        .where(*_clauses(meeting, groups, f))
+        .where(*_clauses(session, meeting, groups, f))
     )
 
 
@@ -134,10 +135,10 @@ def search(session: Session, meeting: Meeting, f: MeetingFilter) -> tuple[list[C
         select(func.count())
         .select_from(Card)
         .join(Delegation, col(Delegation.id) == Card.delegation_id)
-        .where(*_clauses(meeting, groups, f))
+        .where(*_clauses(session, meeting, groups, f))
     ).one()
     query = (
-        _query(meeting, groups, f)
+        _query(session, meeting, groups, f)
         .order_by(col(Card.created_at), col(Card.id))
         .offset((f.page - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE)
@@ -166,7 +167,7 @@ def iter_entries(session: Session, meeting: Meeting, f: MeetingFilter) -> Iterat
     by_id = {ident(g): g for g in groups}
     numbers = _recommendation_numbers(session, groups)
     query = (
-        _query(meeting, groups, f)
+        _query(session, meeting, groups, f)
         .join(Group, col(Group.id) == Card.group_id)
         .order_by(col(Group.number), col(Card.created_at), col(Card.id))
     )

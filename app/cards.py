@@ -6,7 +6,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, bindparam, func, insert, text, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel, col, select
@@ -15,6 +16,7 @@ from app import audit
 from app.audit import delegation_actor
 from app.i18n import _
 from app.models import AuditEvent, Card, CardVersion, Delegation, Group, Meeting, ident, utcnow
+from app.search import card_search_text
 
 AUTHOR_MAX = 120
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # the Cc category, less \t and \n
@@ -171,6 +173,7 @@ def new_card(
         author_name=card.author_name,
         answers=card.answers,
         source=source,
+        search_text=card_search_text(card.answers, card.author_name),
     )
     version = _version_of(stored, "create")
     event = audit.event(delegation_actor(delegation), "card.create", "card", card_id, source=source)
@@ -194,6 +197,31 @@ def insert_rows(session: Session, rows: Rows) -> None:
     connection = session.connection()
     for model, values in by_table.items():
         connection.execute(insert(model), values)
+    if Card in by_table:
+        number_arrivals(connection, [row["id"] for row in by_table[Card]])
+
+
+# Any fixed number: PostgreSQL's advisory locks are named by a 64-bit key.
+ARRIVALS_LOCK = 0x41435F736571
+
+
+def number_arrivals(connection: Connection, card_ids: list[str]) -> None:
+    """Number new cards in the order their transactions commit, for the live workspace.
+
+    Called after the cards are written and right before the commit, so the lock is held
+    only for a moment: SQLite's single writer already holds it; on PostgreSQL an advisory
+    lock (one for the whole database, so for every app server) keeps a transaction from
+    taking numbers until the one before it has committed. Ids or timestamps could not say
+    what a reader has missed: on PostgreSQL a card stamped or numbered first can commit last.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ARRIVALS_LOCK})
+    last = connection.execute(sa_select(func.max(Card.seq))).scalar() or 0
+    numbered = [{"card": card_id, "number": last + i} for i, card_id in enumerate(card_ids, 1)]
+    statement = (
+        update(Card).where(col(Card.id) == bindparam("card")).values(seq=bindparam("number"))
+    )
+    connection.execute(statement, numbered)
 
 
 def taken_ids(session: Session, card_ids: list[str]) -> set[str]:
@@ -241,6 +269,7 @@ def edit_card(
     if new == (stored.group_id, stored.language, stored.author_name, stored.answers):
         return False
     stored.group_id, stored.language, stored.author_name, stored.answers = new
+    stored.search_text = card_search_text(stored.answers, stored.author_name)
     _next_version(session, stored, "edit", actor)
     return True
 

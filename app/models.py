@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # Names for constraints, so that migrations can drop and rename them on every database.
@@ -118,6 +118,11 @@ class Card(SQLModel, table=True):
     source: str = Field(default="web", max_length=16)  # web | api | import
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # The order in which new cards were committed (1, 2, 3...), given at their commit
+    # (app.cards.number_arrivals): the live workspace's cursor, where a clock cannot be one.
+    seq: int | None = Field(default=None, unique=True)
+    # The answers and author's name folded for searching: no case, no accents (app.search).
+    search_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
 class CardVersion(SQLModel, table=True):

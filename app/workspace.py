@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, true
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, String, cast, col, delete, select
+from sqlmodel import Session, col, delete, select
 
 from app.forms import form_id
 from app.models import (
@@ -30,6 +30,7 @@ from app.models import (
     utcnow,
 )
 from app.review import forget_recommendation
+from app.search import search_clause
 
 PAGE_SIZE = 50
 MAX_PAGE = 100_000  # beyond any meeting; keeps OFFSET within what every database takes
@@ -103,13 +104,7 @@ def _status_clause(status: str) -> ColumnElement[bool]:
     return true()
 
 
-def like_pattern(text: str) -> str:
-    """Return a LIKE pattern that finds the text anywhere, its wildcards taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _filter_clauses(group: Group, f: CardFilter) -> list[ColumnElement[bool]]:
+def _filter_clauses(session: Session, group: Group, f: CardFilter) -> list[ColumnElement[bool]]:
     clauses = [col(Card.group_id) == group.id, _status_clause(f.status)]
     if f.kind:
         clauses.append(col(Delegation.kind) == f.kind)
@@ -120,9 +115,7 @@ def _filter_clauses(group: Group, f: CardFilter) -> list[ColumnElement[bool]]:
             exists().where(col(CardTag.card_id) == col(Card.id), col(CardTag.tag_id) == f.tag)
         )
     if f.q.strip():
-        pattern = like_pattern(f.q.strip().lower())
-        searched = [cast(Card.answers, String), Delegation.name, Card.author_name]
-        clauses.append(or_(*[func.lower(column).like(pattern, escape="\\") for column in searched]))
+        clauses.append(search_clause(session, f.q))
     return clauses
 
 
@@ -163,10 +156,20 @@ def _numbered(group: Group) -> Any:
 
 
 def list_cards(
-    session: Session, group: Group, f: CardFilter, seen_at: datetime | None = None
+    session: Session,
+    group: Group,
+    f: CardFilter,
+    seen_at: datetime | None = None,
+    upto: int | None = None,
 ) -> tuple[list[CardRow], int]:
-    """Return one page of the group's cards matching the filters, and how many match."""
-    clauses = _filter_clauses(group, f)
+    """Return one page of the group's cards matching the filters, and how many match.
+
+    `upto`: only cards that had arrived by that arrival number, which the live view takes
+    up from, so that a card arriving meanwhile is neither missed nor shown twice.
+    """
+    clauses = _filter_clauses(session, group, f)
+    if upto is not None:
+        clauses.append(or_(col(Card.seq) <= upto, col(Card.seq).is_(None)))
     total = session.exec(
         select(func.count())
         .select_from(Card)
@@ -196,7 +199,7 @@ def filtered_ids(session: Session, group: Group, f: CardFilter) -> list[str]:
     query = (
         select(Card.id)
         .join(Delegation, col(Delegation.id) == Card.delegation_id)
-        .where(*_filter_clauses(group, f))
+        .where(*_filter_clauses(session, group, f))
         .order_by(col(Card.created_at), col(Card.id))
     )
     return list(session.exec(query))
@@ -305,16 +308,47 @@ def new_since(session: Session, group: Group, moment: datetime) -> int:
     return session.exec(query).one()
 
 
-def arrivals(session: Session, group: Group, f: CardFilter, after: datetime) -> list[CardRow]:
-    """Return cards matching the filters that arrived after a moment, oldest first."""
-    clauses = [*_filter_clauses(group, f), col(Card.created_at) > after]
-    query = (
+# Cards sent to an open workspace in one answer; a longer backlog follows at once.
+ARRIVALS_BATCH = 100
+
+
+def last_arrival(session: Session, group: Group) -> int:
+    """Return the arrival number of the group's latest card: where the live view takes up."""
+    query = select(func.max(Card.seq)).where(col(Card.group_id) == group.id)
+    return session.exec(query).one() or 0
+
+
+@dataclass
+class Arrivals:
+    """Cards that arrived after a cursor, the cursor to ask from next, and whether more wait."""
+
+    rows: list[CardRow]
+    cursor: int
+    more: bool
+
+
+def arrivals(session: Session, group: Group, f: CardFilter, after: int) -> Arrivals:
+    """Return the next cards, in commit order, that arrived after the `after` cursor.
+
+    The cursor moves past every card looked at, shown or filtered out, so each card reaches
+    the workspace exactly once however fast cards come.
+    """
+    batch = session.exec(
+        select(Card.id, Card.seq)
+        .where(col(Card.group_id) == group.id, col(Card.seq) > after)
+        .order_by(col(Card.seq))
+        .limit(ARRIVALS_BATCH)
+    ).all()
+    if not batch:
+        return Arrivals([], after, more=False)
+    shown = session.exec(
         select(Card.id)
         .join(Delegation, col(Delegation.id) == Card.delegation_id)
-        .where(*clauses)
-        .limit(PAGE_SIZE)
-    )
-    return card_rows(session, group, list(session.exec(query)))
+        .where(col(Card.id).in_([card_id for card_id, _seq in batch]))
+        .where(*_filter_clauses(session, group, f))
+    ).all()
+    cursor = batch[-1][1] or after
+    return Arrivals(card_rows(session, group, list(shown)), cursor, len(batch) == ARRIVALS_BATCH)
 
 
 def last_look(session: Session, user_id: int, group: Group) -> datetime | None:

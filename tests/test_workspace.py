@@ -35,8 +35,11 @@ def test_the_workspace_lists_the_groups_cards_in_order_of_arrival(
     ("query", "expected"),
     [
         ("language=fr", ["#2"]),
-        ("q=detention", ["#5"]),
-        ("q=D%C3%89TENTION", ["#2"]),  # case does not matter, accents do
+        # Neither case nor accents matter, in the typed words or in the cards.
+        ("q=detention", ["#2", "#5"]),
+        ("q=D%C3%89TENTION", ["#2", "#5"]),
+        ("q=detencion", ["#1"]),
+        ("q=mexique", ["#1", "#4"]),  # a delegation by its name in another language
         ("q=kenya", ["#5"]),
         ("kind=member_state&language=en", ["#3", "#5"]),
         ("status=withdrawn", []),
@@ -339,3 +342,31 @@ def test_a_card_behind_two_recommendations_repeats_no_id(
         rapporteur.post(f"/groups/human/cards/{human[0].id}/support", data={"recommendation": ""})
     ids = [node["id"] for node in soup(rapporteur.get("/groups/human")).select("[id]")]
     assert len(ids) == len(set(ids))  # focus and hints find their element by id
+
+
+def test_a_split_or_a_move_names_only_cards_behind_the_recommendation(
+    rapporteur: TestClient, human: list[Card], session: Session, meeting: Meeting
+) -> None:
+    """A rapporteur of one group cannot reach another group's cards by naming them."""
+    mexico, belgium, *_rest = human
+    rapporteur.post(f"/groups/human/cards/{mexico.id}/support", data={"recommendation": "new"})
+    [rec] = session.exec(select(Recommendation)).all()
+    other = add_card(session, meeting, "global", "France", "fr", {"commitments": "Autre."})
+    session.add(SetAside(card_id=other.id, reason="off_topic"))
+    session.commit()
+    url = f"/groups/human/recommendations/{rec.id}"
+    for stranger in (other.id, belgium.id, "00000000-0000-0000-0000-000000000000", "x"):
+        split = {"action": "split", "card_1": stranger, "split_text": "Taken."}
+        answer = rapporteur.post(url, data=split)
+        assert answer.status_code == 422, stranger
+        assert "Only cards behind this recommendation" in answer.text
+    answer = rapporteur.post(url, data={"action": "split", "split_text": "Nothing chosen."})
+    assert answer.status_code == 422 and "Choose the cards" in answer.text
+    move = f"/groups/human/cards/{belgium.id}/support/{rec.id}/delete"
+    assert rapporteur.post(move, data={"to": "R1"}).status_code == 404
+    session.expire_all()
+    assert [r.text for r in session.exec(select(Recommendation))] == [rec.text]
+    assert session.get(SetAside, other.id) is not None  # the other group's set-aside stays
+    assert session.exec(select(Support)).all() == [
+        Support(recommendation_id=rec.id, card_id=mexico.id)
+    ]

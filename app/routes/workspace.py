@@ -1,9 +1,8 @@
 """The rapporteur's workspace: reading a group's cards, tagging, grouping, setting aside."""
 
-from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
@@ -12,9 +11,9 @@ from app.audit import user_actor
 from app.cards import card_versions, parse_card_id
 from app.db import SessionDep
 from app.deps import CurrentUser, MeetingDep, ReadableGroup, RowId, WritableGroup
-from app.forms import FormData, form_id, safe_next
+from app.forms import MAX_ID, FormData, form_id, safe_next
 from app.i18n import _, get_language, localize
-from app.models import Card, Group, Meeting, Recommendation, Tag, User, ident, utcnow
+from app.models import Card, Group, Meeting, Recommendation, Support, Tag, User, ident, utcnow
 from app.review import open_count
 from app.templating import render
 from app.workspace import (
@@ -30,6 +29,7 @@ from app.workspace import (
     delete_recommendation,
     filtered_ids,
     group_tags,
+    last_arrival,
     last_look,
     list_cards,
     merge,
@@ -83,7 +83,8 @@ def read_workspace(
     """Show the group's cards (filtered, a page at a time) beside its recommendations."""
     f = _filter(request)
     seen_at = last_look(session, ident(user), group)
-    rows, total = list_cards(session, group, f, seen_at)
+    cursor = last_arrival(session, group)  # read first: see list_cards
+    rows, total = list_cards(session, group, f, seen_at, upto=cursor)
     context = _context(
         session,
         meeting,
@@ -94,7 +95,8 @@ def read_workspace(
         f=f,
         pages=max(1, -(-total // PAGE_SIZE)),
         new_count=new_since(session, group, seen_at) if seen_at else 0,
-        now=utcnow().isoformat(),
+        cursor=cursor,
+        more=False,
     )
     return render(request, "workspace/workspace.html", context, fragment="workspace/_cards.html")
 
@@ -106,18 +108,16 @@ def read_arrivals(
     meeting: MeetingDep,
     group: ReadableGroup,
     user: CurrentUser,
-    after: str = "",
+    after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> Response:
-    """Return the cards that arrived since `after`, for the open workspace to add."""
-    try:
-        moment = datetime.fromisoformat(after)
-    except ValueError as error:
-        raise HTTPException(400) from error
+    """Return the cards that arrived after the `after` cursor, for the open workspace to add."""
     f = _filter(request)
-    rows = arrivals(session, group, f, moment)
-    for row in rows:
+    found = arrivals(session, group, f, after)
+    for row in found.rows:
         row.is_new = True
-    context = _context(session, meeting, group, user, rows=rows, f=f, now=utcnow().isoformat())
+    context = _context(
+        session, meeting, group, user, rows=found.rows, f=f, cursor=found.cursor, more=found.more
+    )
     return render(request, "workspace/_arrivals.html", context)
 
 
@@ -267,6 +267,21 @@ def _recommendation(session: Session, group: Group, value: str | int) -> Recomme
     return rec
 
 
+def _cards_behind(session: Session, rec: Recommendation, values: list[str]) -> list[str]:
+    """Return the cards named in a form, each of which must stand behind the recommendation.
+
+    The card ids come from the page, so one that is not behind it (another group's card, a
+    made-up id) is refused whole before anything changes.
+    """
+    behind = set(session.exec(select(Support.card_id).where(Support.recommendation_id == rec.id)))
+    ids = [parse_card_id(value) for value in values]
+    if not ids:
+        raise HTTPException(422, _("Choose the cards to move into the new recommendation."))
+    if any(card_id not in behind for card_id in ids):
+        raise HTTPException(422, _("Only cards behind this recommendation can be split from it."))
+    return [card_id for card_id in ids if card_id]
+
+
 def _text(form: dict[str, str], name: str = "text") -> str:
     text = form.get(name, "").strip()
     if not text or len(text) > TEXT_LIMIT:
@@ -322,6 +337,8 @@ def delete_support(
     """Take a card from behind a recommendation, or move it to another (`to`)."""
     card = _card(session, group, card_id)
     source = _recommendation(session, group, recommendation_id)
+    if session.get(Support, (source.id, card.id)) is None:
+        raise HTTPException(404)  # a stale page: the card is no longer behind it
     target = form.get("to", "").strip()
     if target:
         rec = recommendation_numbered(session, group, target)
@@ -411,7 +428,7 @@ def update_recommendation(
             merge(session, rec, target)
         shown = target
     elif action == "split":
-        ids = [v for k, v in form.items() if k.startswith("card_")]
+        ids = _cards_behind(session, rec, [v for k, v in form.items() if k.startswith("card_")])
         shown = split(session, group, rec, ids, _text(form, "split_text"))
     elif action == "delete":
         delete_recommendation(session, rec)
