@@ -1,8 +1,12 @@
 """The database engine, SQLite pragmas and the per-request session."""
 
+import asyncio
 import json
 import threading
+import weakref
+from collections import deque
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -13,15 +17,16 @@ from sqlmodel import Session, create_engine
 from app.settings import get_settings
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, pool: int | None = None) -> Engine:
     """Create an engine; SQLite gets WAL, FULL sync, foreign keys and a busy timeout."""
-    # A request holds its connection from its first query to its end, also while it waits for
-    # a thread: a burst of delegates must wait for the database, never for a connection.
     if not url.startswith("sqlite"):
-        pool = get_settings().database_pool
-        return create_engine(
+        pool = pool or get_settings().database_pool
+        engine = create_engine(
             url, pool_pre_ping=True, json_serializer=_json, pool_size=pool, max_overflow=pool
         )
+        # One connection stays free for the card intake's thread (app.intake).
+        _doors[engine] = Door(2 * pool - 1)
+        return engine
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 10},
@@ -86,14 +91,100 @@ def get_engine() -> Engine:
     return make_engine(get_settings().database_url)
 
 
-async def get_session() -> AsyncIterator[Session]:
-    """Yield a session for one request.
+class ServerBusy(Exception):
+    """Every database connection has been taken for too long: ask the person to retry."""
+
+
+class Door:
+    """Let in as many requests at a time as there are database connections for them.
+
+    A request holds its connection from its first query to its end, also while it waits for
+    a thread to run its next step. Left alone, past pool + overflow requests in flight the
+    threads all waited for a connection while the requests holding connections waited for a
+    thread: the server stalled for the pool's 30 s timeout, then answered 500. Requests now
+    wait here, on the event loop and holding nothing, in the order they came.
+
+    Loop-agnostic on purpose (a lock and futures woken thread-safely): test clients and
+    live servers each run their own event loop on the same engine.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.free = capacity
+        self._lock = threading.Lock()
+        self._waiting: deque[asyncio.Future[None]] = deque()
+
+    async def enter(self, timeout: float) -> None:
+        """Wait for a free connection; ServerBusy after `timeout` seconds."""
+        with self._lock:
+            if self.free > 0 and not self._waiting:
+                self.free -= 1
+                return
+            turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiting.append(turn)
+        try:
+            await asyncio.wait_for(asyncio.shield(turn), timeout)
+        except BaseException as error:  # timed out, or the client went away
+            with self._lock:
+                queued = turn in self._waiting
+                if queued:
+                    self._waiting.remove(turn)
+            timed_out = isinstance(error, TimeoutError)
+            if queued:
+                raise ServerBusy() if timed_out else error from None
+            if timed_out:
+                return  # let in just as the wait ran out: keep the place it was given
+            self.leave()  # let in, but nobody is left to use it
+            raise
+
+    def leave(self) -> None:
+        """Free a connection: the next request waiting goes in."""
+        with self._lock:
+            while self._waiting:
+                turn = self._waiting.popleft()
+                if not turn.done():
+                    turn.get_loop().call_soon_threadsafe(_let_in, turn)
+                    return
+            self.free += 1
+
+
+def _let_in(turn: asyncio.Future[None]) -> None:
+    if not turn.done():
+        turn.set_result(None)
+
+
+# The door of each engine with a bounded pool (PostgreSQL). SQLite's pool has no bound.
+_doors: "weakref.WeakKeyDictionary[Engine, Door]" = weakref.WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def admitted(engine: Engine) -> AsyncIterator[None]:
+    """Hold one of the engine's connections for a request, waiting for one if need be."""
+    door = _doors.get(engine)
+    if door is None:
+        yield
+        return
+    await door.enter(get_settings().database_wait)
+    try:
+        yield
+    finally:
+        door.leave()
+
+
+async def open_session(engine: Engine) -> AsyncIterator[Session]:
+    """Yield a session for one request, once the engine has a connection for it.
 
     Async on purpose: opening a Session touches no database (the first query, in the handler's
     thread, does), and each sync dependency would cost the request a trip through the
     thread pool, which under load is where the time goes.
     """
-    with new_session(get_engine()) as session:
+    async with admitted(engine):
+        with new_session(engine) as session:
+            yield session
+
+
+async def get_session() -> AsyncIterator[Session]:
+    """Yield a session for one request, on the configured database."""
+    async for session in open_session(get_engine()):
         yield session
 
 

@@ -16,7 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import i18n
-from app.db import get_engine
+from app.db import ServerBusy, get_engine
 from app.deps import Forbidden, NoMeeting, SignInRequired
 from app.i18n import _
 from app.limits import TooManyRequests
@@ -144,6 +144,16 @@ def _add_error_pages(app: FastAPI) -> None:
         if _wants_json(request):
             return JSONResponse({"detail": message}, status_code=429, headers=headers)
         response = render(request, "error.html", {"message": message}, status_code=429)
+        response.headers.update(headers)
+        return response
+
+    @app.exception_handler(ServerBusy)
+    def busy(request: Request, _exc: ServerBusy) -> Response:
+        message = _("The server is very busy. Wait a few seconds, then try again.")
+        headers = {"Retry-After": "5"}
+        if _wants_json(request):
+            return JSONResponse({"detail": message}, status_code=503, headers=headers)
+        response = render(request, "error.html", {"message": message}, status_code=503)
         response.headers.update(headers)
         return response
 

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     threads: int = 8
     # Connections each app server keeps to PostgreSQL (and as many more at busy moments).
     database_pool: int = 20
+    # Seconds a request may wait for a free connection before it is told to retry (503).
+    database_wait: float = 30
     # Mark cookies Secure; turn on behind HTTPS.
     secure_cookies: bool = False
     default_language: str = "en"
@@ -31,8 +33,16 @@ class Settings(BaseSettings):
     # limits are generous, per-delegation and per-username ones are tight.
     cards_per_minute_per_delegation: int = 30
     cards_per_minute_per_address: int = 600
+    # Guessing is paced, not locked out (app.limits): past these free failures in 15 minutes,
+    # tries from one address, or at one username, take turns.
     failures_per_name: int = 5
     failures_per_address: int = 50
+    # Seconds between two turns of an address trying codes (and passwords) past its allowance.
+    code_interval: float = 1.0
+    # A username's turns start 1 s apart and double with each failure, up to this.
+    signin_interval_cap: float = 30.0
+    # A try waits this long at most for its turn; further off, it is refused with Retry-After.
+    pace_max_wait: float = 10.0
 
 
 @lru_cache

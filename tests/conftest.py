@@ -17,7 +17,7 @@ from sqlmodel import Session, SQLModel, select
 from app.access import issue_code
 from app.auth import hash_password
 from app.cards import create_card, read_card_input
-from app.db import get_session, make_engine, new_session
+from app.db import get_session, make_engine, open_session
 from app.limits import limiter
 from app.main import create_app
 from app.meetings import load_meeting, meeting_groups
@@ -85,7 +85,7 @@ def app(engine: Engine, meeting: Meeting):  # type: ignore[no-untyped-def]
     application = create_app()
 
     async def override() -> AsyncIterator[Session]:
-        with new_session(engine) as s:
+        async for s in open_session(engine):
             yield s
 
     application.dependency_overrides[get_session] = override
