@@ -2,10 +2,12 @@
 
 import uuid
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.models import Meeting
+from app.settings import get_settings
 from tests.conftest import code_for
 from tests.helpers import cards
 
@@ -62,6 +64,21 @@ def test_an_idempotency_key_makes_retries_safe(
     other = client.post("/api/cards", json=CARD, headers=auth(mexico) | {"Idempotency-Key": "x"})
     assert (first.status_code, again.status_code, other.status_code) == (201, 200, 201)
     assert first.json()["id"] == again.json()["id"] != other.json()["id"]
+    assert len(cards(session)) == 2
+
+
+def test_a_retry_finds_its_card_even_when_the_delegation_is_at_its_limit(
+    client: TestClient, mexico: str, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The repeat is looked for before the rate: it stores nothing, so it costs nothing."""
+    monkeypatch.setattr(get_settings(), "cards_per_minute_per_delegation", 2)
+    first_id = str(uuid.uuid4())
+    first = client.post("/api/cards", json=CARD | {"id": first_id}, headers=auth(mexico))
+    client.post("/api/cards", json=CARD, headers=auth(mexico))
+    over = client.post("/api/cards", json=CARD, headers=auth(mexico))
+    again = client.post("/api/cards", json=CARD | {"id": first_id}, headers=auth(mexico))
+    assert (first.status_code, over.status_code, again.status_code) == (201, 429, 200)
+    assert again.json()["id"] == first_id
     assert len(cards(session)) == 2
 
 

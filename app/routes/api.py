@@ -152,7 +152,8 @@ def create_api_card(
     if not card.ok and existing is None:
         raise _unprocessable(_errors(card))
     access_id = delegate.access.id if delegate.access else None
-    check_card_rate(client_address(request), ident(delegate.delegation))
+    if existing is None:  # a retry finds its card whatever the rate, as the form path does
+        check_card_rate(client_address(request), ident(delegate.delegation))
     try:
         stored, created = create_card(
             session,
