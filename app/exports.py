@@ -37,12 +37,8 @@ from app.i18n import (
 )
 from app.meetings import kind_label, meeting_groups
 from app.models import Delegation, Group, Meeting, ident, utcnow
+from app.text import cell, json_text, one_line
 
-# A spreadsheet runs a cell that starts like a formula; a leading apostrophe keeps it text.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# XML 1.0 cannot hold these: control characters other than tab and newline, lone surrogates,
-# and the two non-characters U+FFFE and U+FFFF.
-NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # Excel refuses these in a sheet's name, and names longer than 31 characters.
 NOT_IN_SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
 SHEET_NAME_MAX = 31
@@ -51,16 +47,6 @@ CSV_CHUNK = 200
 # Column widths in the workbook, in characters; one per fixed column, then the answers.
 WIDTHS = (24, 7, 12, 28, 20, 12, 18, 20, 14, 24, 19, 19)
 ANSWER_WIDTH = 60
-
-
-def neutralize(value: str) -> str:
-    """Make a cell safe to open in a spreadsheet."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
-def clean(text: str) -> str:
-    """Remove the characters an XML file (Word, Excel) cannot hold, newlines made uniform."""
-    return NOT_XML.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 @dataclass
@@ -159,10 +145,10 @@ def _csv_chunks(table: CardTable, entries: Iterator[CardEntry]) -> Iterator[str]
     out = io.StringIO()
     writer = csv.writer(out)
     out.write("\ufeff")
-    writer.writerow([neutralize(h) for h in [*table.headers, *table.questions.values()]])
+    writer.writerow([cell(h) for h in [*table.headers, *table.questions.values()]])
     questions = list(table.questions)
     for count, entry in enumerate(entries, start=1):
-        writer.writerow([neutralize(_csv_text(v)) for v in table.cells(entry, questions)])
+        writer.writerow([cell(_csv_text(v)) for v in table.cells(entry, questions)])
         if count % CSV_CHUNK == 0:
             yield out.getvalue()
             out.seek(0)
@@ -213,7 +199,7 @@ def card_record(table: CardTable, entry: CardEntry) -> dict[str, Any]:
 def _json_chunks(table: CardTable, entries: Iterator[CardEntry]) -> Iterator[str]:
     separator = "[\n"
     for entry in entries:
-        yield separator + json.dumps(card_record(table, entry), ensure_ascii=False)
+        yield separator + json_text(json.dumps(card_record(table, entry), ensure_ascii=False))
         separator = ",\n"
     yield "[]\n" if separator == "[\n" else "\n]\n"
 
@@ -248,7 +234,7 @@ def cards_xlsx(session: Session, meeting: Meeting, f: MeetingFilter, out: IO[byt
 def sheet_name(title: str, taken: set[str]) -> str:
     """Return a name Excel accepts for a sheet, unique (ignoring case) among `taken`."""
     # Nor may a name start or end with an apostrophe.
-    name = NOT_IN_SHEET_NAME.sub(" ", clean(title)).strip(" '")[:SHEET_NAME_MAX].strip(" '")
+    name = NOT_IN_SHEET_NAME.sub(" ", one_line(title)).strip(" '")[:SHEET_NAME_MAX].strip(" '")
     name, base, number = name or "-", name or "-", 2
     while name.casefold() in taken:
         suffix = f" ({number})"
@@ -281,19 +267,19 @@ def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Any) -> Any:
 def _xlsx(value: str, sheet: WriteOnlyWorksheet | None = None) -> Any:
     if not value:
         return None  # no cell at all: a smaller file, written faster
-    text = neutralize(clean(value))
+    text = cell(value)
     if text in ERROR_CODES:  # openpyxl would write "#N/A" as an error, not as text
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.data_type = "s"
-        return cell
+        written = WriteOnlyCell(sheet, value=text)
+        written.data_type = "s"
+        return written
     return text
 
 
 def _bold(sheet: WriteOnlyWorksheet, value: str) -> Cell:
-    cell = _xlsx(value, sheet)
-    cell = cell if isinstance(cell, Cell) else WriteOnlyCell(sheet, value=cell)
-    cell.font = Font(bold=True)
-    return cell
+    bold = _xlsx(value, sheet)
+    bold = bold if isinstance(bold, Cell) else WriteOnlyCell(sheet, value=bold)
+    bold.font = Font(bold=True)
+    return bold
 
 
 def _write_summary(

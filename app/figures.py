@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from app.i18n import _
+from app.i18n import _, ngettext
 from app.meetings import meeting_groups
 from app.models import Card, Delegation, Group, Meeting, ident
 
@@ -37,6 +37,19 @@ def kind_categories(meeting: Meeting) -> dict[str, str]:
     return {k["slug"]: k.get("category", "stakeholders") for k in meeting.delegation_kinds}
 
 
+def participation_sentence(cards: int, delegations: int) -> str:
+    """Say how many cards came from how many delegations, in the language's plural forms."""
+    # "from ..." is a message of its own: the preposition decides the noun's case.
+    return ngettext(
+        "%(num)s card %(from_delegations)s.",
+        "%(num)s cards %(from_delegations)s.",
+        cards,
+        from_delegations=ngettext(
+            "from %(num)s delegation", "from %(num)s delegations", delegations
+        ),
+    )
+
+
 @dataclass
 class Participation:
     """Cards and the delegations behind them, for the meeting or for one group."""
@@ -48,6 +61,11 @@ class Participation:
     cards_by_category: Counter[str] = field(default_factory=Counter)
     by_kind: Counter[str] = field(default_factory=Counter)
     cards_by_kind: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def sentence(self) -> str:
+        """Say "8 cards from 6 delegations." in the current language."""
+        return participation_sentence(self.cards, self.delegations)
 
 
 @dataclass

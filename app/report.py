@@ -8,7 +8,8 @@ from sqlmodel import Session, col, func, select
 
 from app import audit
 from app.audit import user_actor
-from app.i18n import _, localize
+from app.figures import participation_sentence
+from app.i18n import _, delegation_name, localize, ngettext
 from app.meetings import kind_label
 from app.models import (
     Card,
@@ -21,6 +22,7 @@ from app.models import (
     ident,
     utcnow,
 )
+from app.text import md_block, md_inline
 from app.workspace import RecommendationView, by_support, recommendations
 
 # The sections the rapporteurs write; the others are computed from the cards.
@@ -135,6 +137,17 @@ class ReportData:
             title=localize(self.group.title),
         )
 
+    @property
+    def participation(self) -> str:
+        return participation_sentence(self.cards, self.delegations)
+
+
+def supported_by(view: RecommendationView) -> str:
+    """Say how many delegations support a recommendation, in the language's plural forms."""
+    return ngettext(
+        "Supported by %(num)s delegation", "Supported by %(num)s delegations", view.support
+    )
+
 
 def report_data(session: Session, meeting: Meeting, group: Group) -> ReportData:
     """Gather the report: the draft's sections, the figures and the recommendations."""
@@ -171,34 +184,24 @@ def speaking_seconds(text: str) -> int:
     return round(len(text.split()) * 60 / WORDS_PER_MINUTE)
 
 
-def _md(text: str) -> str:
-    # Markdown passes HTML through to whoever renders it: card text must stay text.
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def report_markdown(data: ReportData) -> str:
-    """Return the report as Markdown (HTML in the texts is escaped)."""
-    lines = [f"# {data.title}", "", f"_{localize(data.meeting.name)}_", ""]
+    """Return the report as Markdown; every name and text in it renders as typed (app.text)."""
+    lines = [f"# {md_inline(data.title)}", "", f"_{md_inline(localize(data.meeting.name))}_", ""]
     for key in ("moderator", "rapporteurs"):
-        if data.sections[key].strip():
-            lines += [f"**{data.titles[key]}:** {_md(data.sections[key].strip())}", ""]
-    lines += [f"## {data.titles['participation']}", ""]
-    lines += [
-        _(
-            "%(cards)s cards from %(delegations)s delegations.",
-            cards=data.cards,
-            delegations=data.delegations,
-        ),
-        "",
-    ]
-    lines += [f"- {label}: {count}" for label, count in data.by_kind] + [""]
+        if md_block(data.sections[key]):
+            label = md_inline(data.titles[key])
+            lines += [f"**{label}:** {md_block(data.sections[key])}", ""]
+    lines += [f"## {md_inline(data.titles['participation'])}", "", md_inline(data.participation)]
+    lines += [""]
+    lines += [f"- {md_inline(label)}: {count}" for label, count in data.by_kind] + [""]
     lines += _markdown_section(data, "priorities")
-    lines += [f"## {data.titles['recommendations']}", ""]
+    lines += [f"## {md_inline(data.titles['recommendations'])}", ""]
     for number, view in enumerate(data.recommendations, start=1):
-        names = ", ".join(d.name for d in view.delegations)
+        names = ", ".join(delegation_name(d.name, d.iso2) for d in view.delegations)
+        indent = " " * len(f"{number}. ")  # what follows stays inside the numbered item
         lines += [
-            f"{number}. {_md(view.recommendation.text.strip())}",
-            f"   - {_('Supported by %(count)s delegations', count=view.support)}: {names}",
+            f"{number}. {md_block(view.recommendation.text, indent)}",
+            f"{indent}- {md_inline(supported_by(view))}: {md_inline(names)}",
         ]
     lines.append("")
     for key in ("means", "partnerships", "divergent", "summary"):
@@ -207,5 +210,5 @@ def report_markdown(data: ReportData) -> str:
 
 
 def _markdown_section(data: ReportData, key: str) -> list[str]:
-    text = _md(data.sections[key].strip())
-    return [f"## {data.titles[key]}", "", text, ""] if text else []
+    text = md_block(data.sections[key])
+    return [f"## {md_inline(data.titles[key])}", "", text, ""] if text else []

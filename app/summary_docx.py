@@ -1,22 +1,24 @@
 """The draft of the chair's summary: the meeting's figures and every group's report, in one
-Word document for the co-facilitators to edit.
+Word document for the co-facilitators to edit. A group with neither cards nor a written
+report is left out (the participation table still counts it), as is any empty table.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
-import docx
 from docx.document import Document
+from docx.shared import Pt
 from sqlmodel import Session
 
-from app.exports import clean
 from app.figures import CATEGORIES, Figures, Participation, category_labels, meeting_figures
-from app.i18n import _, format_dates, format_time, localize
+from app.i18n import _, format_dates, format_time, localize, ngettext
 from app.meetings import kind_label, meeting_groups
 from app.models import Meeting, utcnow
 from app.recurring import Recurring, recurring_among
 from app.report import ReportData, report_data
-from app.report_docx import add_report_body, add_table, page_setup, save
+from app.report_docx import add_report_body
+from app.text import clean, one_line
+from app.word import add_table, new_document, save
 
 
 @dataclass
@@ -50,8 +52,10 @@ def summary_title() -> str:
 
 def summary_docx(data: SummaryData) -> bytes:
     """Return the chair's summary as a Word document: A4, real headings, one part a line."""
-    document = docx.Document()
-    page_setup(document)
+    meeting = data.meeting
+    document = new_document(
+        localize(meeting.name), summary_title(), data.made_at, meeting.timezone, title_page=True
+    )
     add_title_page(document, data)
     add_figures(document, data)
     add_recurring_recommendations(document, data)
@@ -62,9 +66,9 @@ def summary_docx(data: SummaryData) -> bytes:
 def add_title_page(document: Document, data: SummaryData) -> None:
     """Add the title, the meeting, where and when it met, and when this draft was made."""
     meeting = data.meeting
-    document.add_heading(clean(summary_title()), level=0)
-    document.add_paragraph(clean(localize(meeting.name)))
-    document.add_paragraph(clean(meeting.venue))
+    document.add_heading(one_line(summary_title()), level=0)
+    document.add_paragraph(one_line(localize(meeting.name)))
+    document.add_paragraph(one_line(meeting.venue))
     document.add_paragraph(format_dates(meeting.start_date, meeting.end_date))
     made = format_time(data.made_at, meeting.timezone)
     document.add_paragraph(_("Draft made from the cards on %(moment)s.", moment=made))
@@ -75,13 +79,7 @@ def add_figures(document: Document, data: SummaryData) -> None:
     """Add the participation figures: the meeting, each group, and each kind of delegation."""
     figures, labels = data.figures, category_labels()
     document.add_heading(_("Participation"), level=1)
-    document.add_paragraph(
-        _(
-            "%(cards)s cards from %(delegations)s delegations.",
-            cards=figures.meeting.cards,
-            delegations=figures.meeting.delegations,
-        )
-    )
+    document.add_paragraph(figures.meeting.sentence)
     _caption(document, _("Table 1: Participation in the meeting"))
     overview = [
         (_("Action groups"), len(figures.groups)),
@@ -95,7 +93,6 @@ def add_figures(document: Document, data: SummaryData) -> None:
     rows = [_participation_row(f"{g.number}. {localize(g.title)}", p) for g, p in figures.groups]
     rows.append(_participation_row(_("Whole meeting"), figures.meeting))
     add_table(document, header, rows)
-    _caption(document, _("Table 3: Participation by kind of delegation"))
     kinds = [k["slug"] for k in data.meeting.delegation_kinds]
     kinds += sorted(set(figures.meeting.by_kind) - set(kinds))
     by_kind = [
@@ -103,8 +100,11 @@ def add_figures(document: Document, data: SummaryData) -> None:
         for k in kinds
         if figures.meeting.cards_by_kind[k]
     ]
-    add_table(document, (_("Kind of delegation"), _("Delegations"), _("Cards")), by_kind)
-    document.add_paragraph(_("Counted from the cards not withdrawn by their delegation."))
+    if by_kind:
+        _caption(document, _("Table 3: Participation by kind of delegation"))
+        add_table(document, (_("Kind of delegation"), _("Delegations"), _("Cards")), by_kind)
+    note = document.add_paragraph(_("Counted from the cards not withdrawn by their delegation."))
+    note.paragraph_format.space_before = Pt(6)
 
 
 def _participation_row(label: str, part: Participation) -> list[object]:
@@ -120,23 +120,31 @@ def add_recurring_recommendations(document: Document, data: SummaryData) -> None
     summary does not count one idea six times."""
     result = data.recurring
     document.add_heading(_("Recommendations in several groups"), level=1)
+    distinct = ngettext(
+        "%(num)s distinct recommendation", "%(num)s distinct recommendations", result.distinct
+    )
     document.add_paragraph(
-        _(
-            "%(all)s recommendations with cards in all groups; counting each recurring idea "
-            "once, %(distinct)s distinct recommendations.",
-            all=result.recommendations,
-            distinct=result.distinct,
+        ngettext(
+            "%(num)s recommendation with cards in all groups; counting each recurring idea "
+            "once, %(distinct)s.",
+            "%(num)s recommendations with cards in all groups; counting each recurring idea "
+            "once, %(distinct)s.",
+            result.recommendations,
+            distinct=distinct,
         )
     )
     if not result.ideas:
         document.add_paragraph(_("No recommendation recurs in several groups yet."))
     for idea in result.ideas:
-        heading = _(
-            "In %(groups)s groups: %(delegations)s delegations, each counted once",
-            groups=idea.groups,
-            delegations=len(idea.delegations),
+        heading = ngettext(
+            "In %(num)s group: %(delegations)s, each counted once",
+            "In %(num)s groups: %(delegations)s, each counted once",
+            idea.groups,
+            delegations=ngettext(
+                "%(num)s delegation", "%(num)s delegations", len(idea.delegations)
+            ),
         )
-        document.add_paragraph(clean(heading), style="List Bullet")
+        document.add_paragraph(heading, style="List Bullet")
         for member in idea.members:
             line = _(
                 "Group %(number)s, R%(rec)s", number=member.group.number, rec=member.view.number
@@ -146,8 +154,11 @@ def add_recurring_recommendations(document: Document, data: SummaryData) -> None
 
 
 def add_group_reports(document: Document, data: SummaryData) -> None:
-    """Add every group's report in group order, as its own report document shows it."""
-    document.add_heading(_("Reports of the action groups"), level=1)
-    for report in data.reports:
-        document.add_heading(clean(report.title), level=2)
+    """Add the report of every group that has cards or a written report, in group order, as
+    its own report document shows it."""
+    reports = [r for r in data.reports if r.cards or any(map(one_line, r.sections.values()))]
+    if reports:
+        document.add_heading(_("Reports of the action groups"), level=1)
+    for report in reports:
+        document.add_heading(one_line(report.title), level=2)
         add_report_body(document, report, level=3)

@@ -1,14 +1,17 @@
 """The report: a draft that keeps its versions and its authors' work, and its outputs."""
 
 import io
+import re
+from html import unescape
 
 import docx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from markdown_it import MarkdownIt
 from sqlmodel import Session, select
 
-from app.models import Card, ReportVersion
-from tests.conftest import browser_like, make_user, sign_in_as
+from app.models import Card, Delegation, Meeting, ReportVersion
+from tests.conftest import HOSTILE, add_card, browser_like, make_user, sign_in_as
 from tests.helpers import form_fields, soup
 
 SECTIONS = {
@@ -117,10 +120,11 @@ def test_the_report_orders_recommendations_by_support(
         "End the immigration detention of children.",
         "Recognise the skills and qualifications of migrants.",
     ]
-    assert (
-        "Supported by 3 delegations: Mexico, Belgium, Kenya"
-        in page.select_one(".report-recs").get_text()
-    )
+    supported = [p.get_text() for p in page.select(".report-recs .meta")]
+    assert supported == [
+        "Supported by 3 delegations: Mexico, Belgium, Kenya",
+        "Supported by 1 delegation: Philippines",
+    ]
 
 
 def test_the_docx_read_back_matches_the_report(
@@ -161,12 +165,16 @@ def test_markdown_print_and_presentation(rapporteur: TestClient, human: list[Car
     assert markdown.startswith("# Action group 6: Human dimension\n")
     supported = "   - Supported by 3 delegations: Mexico, Belgium, Kenya"
     assert f"1. End the immigration detention of children.\n{supported}" in markdown
+    assert "   - Supported by 1 delegation: Philippines" in markdown
     assert (
         "## Divergent views and other points\n\nOne delegation stressed national sovereignty."
         in markdown
     )
     printed = soup(rapporteur.get("/groups/human/report/print"))
     assert printed.h1.get_text() == "Action group 6: Human dimension"
+    assert [p.get_text() for p in printed.select(".report-recs .meta")][1] == (
+        "Supported by 1 delegation: Philippines"
+    )
     assert printed.select_one("link[rel=stylesheet]")["href"].startswith("/static/print.css")
     first = soup(rapporteur.get("/groups/human/report/present"))
     assert first.h1.get_text() == "Action group 6: Human dimension"
@@ -201,3 +209,65 @@ def test_a_section_over_the_limit_is_refused_and_kept(
     assert response.status_code == 422
     assert "Summary: Keep this section under 20000 characters." in response.text
     assert form_fields(response, "form#report-form")["divergent"] == "kept"
+
+
+def test_one_card_one_delegation_is_said_in_the_singular(
+    rapporteur: TestClient, session: Session, meeting: Meeting
+) -> None:
+    card = add_card(session, meeting, "human", "Kenya", "en", {"commitments": "One idea."})
+    session.commit()
+    rapporteur.post(f"/groups/human/cards/{card.id}/support", data={"recommendation": "new"})
+    page = soup(rapporteur.get("/groups/human/report"))
+    assert "1 card from 1 delegation." in page.get_text()
+    assert "Supported by 1 delegation: Kenya" in page.select_one(".report-recs").get_text()
+    assert "1 card from 1 delegation." in soup(rapporteur.get("/groups/human/report/print")).text
+    markdown = rapporteur.get("/groups/human/report.md").text
+    assert "1 card from 1 delegation." in markdown
+    assert "   - Supported by 1 delegation: Kenya" in markdown
+    slides = [soup(rapporteur.get(f"/groups/human/report/present?slide={n}")) for n in (1, 2)]
+    assert slides[0].select_one(".slide-text").get_text() == "1 card from 1 delegation."
+    assert slides[1].select_one(".slide-line").get_text() == "Supported by 1 delegation"
+    document = docx.Document(io.BytesIO(rapporteur.get("/groups/human/report.docx").content))
+    texts = [p.text for p in document.paragraphs]
+    assert "1 card from 1 delegation." in texts and "Supported by 1 delegation: Kenya" in texts
+
+
+# CommonMark with GitHub's tables and strikethrough, as most Markdown readers render it.
+MARKDOWN = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+
+
+def test_markdown_keeps_every_name_and_text_as_text(
+    rapporteur: TestClient, session: Session, meeting: Meeting
+) -> None:
+    """Whatever a delegation is called and whatever the rapporteurs type, the Markdown
+    renders it as the words typed: no HTML, no link, no heading of its own."""
+    session.add(Delegation(name=HOSTILE, kind="civil_society"))
+    session.add(Delegation(name="**Bold** [Network](javascript:alert(1))", kind="civil_society"))
+    session.commit()
+    cards = [
+        add_card(session, meeting, "human", name, "en", {"commitments": "Protect."})
+        for name in (HOSTILE, "**Bold** [Network](javascript:alert(1))")
+    ]
+    session.commit()
+    rapporteur.post(f"/groups/human/cards/{cards[0].id}/support", data={"recommendation": "new"})
+    rapporteur.post(f"/groups/human/cards/{cards[1].id}/support", data={"recommendation": "R1"})
+    rec_id = soup(rapporteur.get("/groups/human")).select_one("textarea[id^=rec-text-]")["id"]
+    rapporteur.post(
+        f"/groups/human/recommendations/{rec_id.removeprefix('rec-text-')}",
+        data={"action": "edit", "text": "<img src=x onerror=alert(1)> _All_ children"},
+    )
+    sections = {"moderator": HOSTILE, "summary": "# Not a heading\n- nor a list\n\n<b>x</b>"}
+    rapporteur.post("/groups/human/report", data=draft(rapporteur) | sections)
+    markdown = rapporteur.get("/groups/human/report.md").text
+    assert "<script>" not in markdown and "<img" not in markdown and "<b>" not in markdown
+    html = MARKDOWN.render(markdown)
+    # Only the report's own emphasis (the meeting, the moderator's label) and lists (the kinds
+    # of delegation, each recommendation's support).
+    assert re.findall(r"<(script|img|a|b|em|strong|h3|ul)\b", html) == ["em", "strong", "ul", "ul"]
+    headings = re.findall(r"<h[1-6]>(.*?)</h[1-6]>", html)
+    assert "Not a heading" not in " ".join(headings)
+    text = unescape(re.sub(r"<[^>]+>", "", html))
+    assert f"Moderator: {HOSTILE}" in text
+    assert "<img src=x onerror=alert(1)> _All_ children" in text
+    assert "# Not a heading\n- nor a list\n<b>x</b>" in text
+    assert f"Supported by 2 delegations: {HOSTILE}, **Bold** [Network](javascript:alert(1))" in text

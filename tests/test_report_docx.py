@@ -3,7 +3,7 @@
 import io
 import zipfile
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 
 import docx
 import pytest
@@ -11,27 +11,39 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.support import NullTranslations, Translations
 from docx.document import Document
+from docx.oxml.ns import qn
+from docx.shared import RGBColor
+from docx.text.paragraph import Paragraph
 
 from app import i18n
 from app.i18n import set_language
 from app.models import Card, Delegation, Group, Meeting, Recommendation
 from app.report import SECTIONS, ReportData, section_titles
-from app.report_docx import clean, report_docx
+from app.report_docx import report_docx
+from app.text import clean
 from app.workspace import RecommendationView
 
 HOSTILE = '=cmd|" /C calc"!A0 <script>alert(1)</script> & حماية المهاجرين 移民'
 # What a translator will write; the real French catalog does not have these messages yet.
-FRENCH = {
+FRENCH: dict[str | tuple[str, str], str | tuple[str, str]] = {
     "Action group %(number)s: %(title)s": "Groupe d'action %(number)s : %(title)s",
     "Recommendations for actionable commitments": "Recommandations d'engagements concrets",
     "National priorities raised": "Priorités nationales soulevées",
     "Summary": "Résumé",
-    "%(cards)s cards from %(delegations)s delegations.": (
-        "%(cards)s fiches de %(delegations)s délégations."
+    ("%(num)s card %(from_delegations)s.", "%(num)s cards %(from_delegations)s."): (
+        "%(num)s fiche %(from_delegations)s.",
+        "%(num)s fiches %(from_delegations)s.",
+    ),
+    ("from %(num)s delegation", "from %(num)s delegations"): (
+        "de %(num)s délégation",
+        "de %(num)s délégations",
     ),
     "Kind of delegation": "Type de délégation",
     "Delegations": "Délégations",
-    "Supported by %(count)s delegations": "Soutenue par %(count)s délégations",
+    ("Supported by %(num)s delegation", "Supported by %(num)s delegations"): (
+        "Soutenue par %(num)s délégation",
+        "Soutenue par %(num)s délégations",
+    ),
 }
 
 
@@ -158,9 +170,9 @@ def test_recommendations_are_numbered_with_their_supporters() -> None:
         "Protect migrant children.",
         f"Count <all> & {HOSTILE}",
     ]
-    assert _styled(document, "List Bullet") == [
+    assert _styled(document, "List Continue") == [
         "Supported by 2 delegations: Mexico, Germany",
-        "Supported by 1 delegations: Germany",
+        "Supported by 1 delegation: Germany",
     ]
 
 
@@ -171,6 +183,49 @@ def test_empty_sections_have_no_heading() -> None:
         "Recommendations for actionable commitments",
     ]
     assert not any(p.text.startswith("Rapporteurs") for p in document.paragraphs)
+    assert empty_headings(document) == []
+
+
+def test_a_report_without_recommendations_or_cards_prints_no_empty_heading() -> None:
+    data = _data(summary="Nothing yet.")
+    data.recommendations, data.by_kind, data.cards, data.delegations = [], [], 0, 0
+    document = _open(data)
+    assert _styled(document, "Heading 2") == ["Participation", "Summary"]
+    assert "0 cards from 0 delegations." in [p.text for p in document.paragraphs]
+    assert document.tables == []  # no table of nobody
+    assert empty_headings(document) == []
+
+
+def field_codes(element: object) -> list[str]:
+    """Return the codes of the Word fields in a header or footer (PAGE, NUMPAGES...)."""
+    xml = element._element  # type: ignore[attr-defined]
+    codes = [t.text.strip() for t in xml.iter(qn("w:instrText"))]
+    return codes + [f.get(qn("w:instr")).strip() for f in xml.iter(qn("w:fldSimple"))]
+
+
+def test_every_page_names_the_meeting_and_the_document_and_counts_pages() -> None:
+    data = _data()
+    data.updated_at = datetime(2017, 12, 6, 18, 30, tzinfo=UTC)
+    section = _open(data).sections[0]
+    assert [p.text for p in section.header.paragraphs] == [
+        "Test meeting",
+        "Action group 6: Human dimension",
+    ]
+    footer = "\n".join(p.text for p in section.footer.paragraphs)
+    assert "December 6, 2017" in footer and "Page 1 of 1" in footer
+    assert field_codes(section.footer) == ["PAGE", "NUMPAGES"]
+
+
+def test_styles_print_soberly() -> None:
+    document = _open(_data())
+    normal = document.styles["Normal"]
+    assert normal.font.name == "Times New Roman" and normal.font.size.pt == 11
+    for name, size in (("Title", 18), ("Heading 1", 15), ("Heading 2", 13), ("Heading 3", 11)):
+        style = document.styles[name]
+        assert style.font.size.pt == size, name
+        assert style.font.name == "Times New Roman" and style.font.color.rgb == RGBColor(0, 0, 0)
+        fonts = style.element.rPr.rFonts
+        assert fonts is None or not [a for a in fonts.attrib if a.endswith("Theme")], name
 
 
 def test_page_and_properties() -> None:
@@ -211,5 +266,35 @@ def test_french() -> None:
         "Délégations",
     ]
     # States are named from Babel's locale data, not from the catalog.
-    assert _styled(document, "List Bullet")[0] == "Soutenue par 2 délégations: Mexique, Allemagne"
+    assert _styled(document, "List Continue") == [
+        "Soutenue par 2 délégations: Mexique, Allemagne",
+        "Soutenue par 1 délégation: Allemagne",
+    ]
     assert document.core_properties.language == "fr"
+
+
+def heading_level(paragraph: Paragraph) -> int | None:
+    """Return 0 for the title, 1-9 for a heading, None for any other paragraph."""
+    name = paragraph.style.name if paragraph.style is not None else ""
+    if name == "Title":
+        return 0
+    return int(name.removeprefix("Heading ")) if name.startswith("Heading ") else None
+
+
+def empty_headings(document: Document) -> list[str]:
+    """Return the headings with nothing under them: no paragraph of text and no table before
+    the next heading of the same or a higher rank, or the end."""
+    blocks: list[tuple[int | None, str]] = []
+    for element in document.element.body.iterchildren():
+        if element.tag == qn("w:tbl"):
+            blocks.append((None, "table"))
+        elif element.tag == qn("w:p") and (paragraph := Paragraph(element, document)).text.strip():
+            blocks.append((heading_level(paragraph), paragraph.text))
+    empty = []
+    for index, (level, text) in enumerate(blocks):
+        if level is None:
+            continue
+        after = (lvl for lvl, _text in blocks[index + 1 :] if lvl is None or lvl <= level)
+        if next(after, level) is not None:  # a heading of its rank, or the end, came first
+            empty.append(text)
+    return empty

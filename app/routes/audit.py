@@ -9,8 +9,8 @@ from fastapi.responses import Response
 from app.audit import ACTIONS, PAGE_SIZE, all_events, events
 from app.db import SessionDep
 from app.deps import MeetingDep, Secretariat
-from app.exports import neutralize
 from app.templating import render
+from app.text import cell
 
 router = APIRouter(include_in_schema=False)
 
@@ -54,7 +54,7 @@ def read_audit_csv(session: SessionDep, user: Secretariat, action: str = "") -> 
     for e in all_events(session, _action(action)):
         row = [e.at.isoformat(timespec="seconds"), e.actor_kind, e.actor_name, e.action,
                e.target_type, e.target_id, str(e.detail or "")]  # fmt: skip
-        writer.writerow([neutralize(v) for v in row])
+        writer.writerow([cell(v) for v in row])
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",

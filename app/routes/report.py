@@ -23,6 +23,7 @@ from app.report import (
     report_versions,
     save_report,
     speaking_seconds,
+    supported_by,
 )
 from app.report_docx import report_docx
 from app.review import open_count
@@ -152,11 +153,7 @@ def _slides(data: ReportData) -> list[dict[str, Any]]:
     slides: list[dict[str, Any]] = [
         {
             "heading": data.title,
-            "text": _(
-                "%(cards)s cards from %(delegations)s delegations.",
-                cards=data.cards,
-                delegations=data.delegations,
-            ),
+            "text": data.participation,
             "lines": [f"{label}: {count}" for label, count in data.by_kind],
         }
     ]
@@ -165,7 +162,7 @@ def _slides(data: ReportData) -> list[dict[str, Any]]:
             {
                 "heading": _("Recommendation %(number)s", number=number),
                 "text": view.recommendation.text,
-                "lines": [_("Supported by %(count)s delegations", count=view.support)],
+                "lines": [supported_by(view)],
             }
         )
     for key in ("priorities", "means", "partnerships", "divergent", "summary"):
