@@ -4,7 +4,7 @@ import argparse
 import getpass
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -109,16 +109,34 @@ def revoke_code(args: argparse.Namespace) -> int:
 
 
 def print_slips(args: argparse.Namespace) -> int:
-    with Session(get_engine()) as session:
-        html = printing.slips_html(session, _meeting(session), args.kind)
-    Path(args.output).write_text(html, encoding="utf-8")
-    print(f"wrote {args.output}: open it in a browser and print on A4")
-    return 0
+    return _print_sheets(args, lambda s, m: printing.slips_html(s, m, args.kind))
 
 
 def print_posters(args: argparse.Namespace) -> int:
+    return _print_sheets(args, printing.posters_html)
+
+
+def _print_sheets(args: argparse.Namespace, render: Callable[[Session, Meeting], str]) -> int:
+    """Write sheets whose QR codes phones can open: refuse an address only this computer opens."""
+    url = get_settings().public_url
+    problem = printing.public_url_problem(url)
+    if problem and not (args.allow_loopback and printing.is_loopback(url)):
+        print(
+            f"error: ACTIONCARDS_PUBLIC_URL: {problem}.\n"
+            "Set it to the address delegates' phones open, then print again, for example:\n"
+            f"  ACTIONCARDS_PUBLIC_URL=https://cards.example.org python -m app {args.command} ...\n"
+            "To try the sheets on this computer only, add --allow-loopback.",
+            file=sys.stderr,
+        )
+        return 1
+    if problem:
+        print(
+            f"WARNING: {problem}. These sheets are for trying out on this computer:"
+            " do not hand them out. Set ACTIONCARDS_PUBLIC_URL before printing the real ones.",
+            file=sys.stderr,
+        )
     with Session(get_engine()) as session:
-        html = printing.posters_html(session, _meeting(session))
+        html = render(session, _meeting(session))
     Path(args.output).write_text(html, encoding="utf-8")
     print(f"wrote {args.output}: open it in a browser and print on A4")
     return 0
@@ -252,6 +270,14 @@ def list_codes(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _loopback_option(command_parser: argparse.ArgumentParser) -> None:
+    command_parser.add_argument(
+        "--allow-loopback",
+        action="store_true",
+        help="print even when ACTIONCARDS_PUBLIC_URL is 127.0.0.1 or localhost (to try it out)",
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     """Describe every command and its options."""
     p = argparse.ArgumentParser(prog="python -m app", description=__doc__)
@@ -280,8 +306,10 @@ def parser() -> argparse.ArgumentParser:
     c = add("print-slips", print_slips, "write the A4 sheet of access slips with QR codes")
     c.add_argument("output", help="HTML file to write")
     c.add_argument("--kind", action="append", help="only delegations of this kind (repeatable)")
+    _loopback_option(c)
     c = add("print-posters", print_posters, "write one A4 QR poster per group")
     c.add_argument("output", help="HTML file to write")
+    _loopback_option(c)
     c = add(
         "create-user",
         create_user,

@@ -1,18 +1,58 @@
 """Printable A4 sheets: a slip per delegation with its code, a poster per group."""
 
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
 import segno
+from markupsafe import Markup
 from sqlmodel import Session, col, select
 
-from app.i18n import delegation_name, get_language, sort_key
+from app.i18n import delegation_name, get_language, sort_key, text_direction
 from app.meetings import meeting_groups
 from app.models import AccessCode, Delegation, Meeting
 from app.settings import get_settings
 from app.templating import templates
 
+# Printed sizes of the codes, quiet zone included: a phone held at arm's length reads 0.8 mm
+# modules; a poster is read across a room.
+SLIP_QR_MM = 30
+POSTER_QR_MM = 120
 
-def qr_svg(url: str, scale: int) -> str:
-    """Return a QR code for a URL as inline SVG (no image files, prints sharp)."""
-    return str(segno.make(url, error="m").svg_inline(scale=scale, border=2))
+
+def qr_svg(url: str, size_mm: float) -> Markup:
+    """Return a QR code for a URL as inline SVG that prints at size_mm, whatever its box."""
+    svg = segno.make(url, error="m").svg_inline(
+        scale=1, border=4, omitsize=True, svgclass="qr", lineclass=None, light="#fff"
+    )
+    # The viewBox lets it scale; the size in mm (and `flex: none` in the sheets' CSS) keeps it.
+    sized = Markup('<svg width="{0}mm" height="{0}mm" role="img" aria-label="{1}" ')
+    return Markup(svg).replace("<svg ", sized.format(size_mm, url), 1)
+
+
+def is_loopback(url: str) -> bool:
+    """Tell whether an address leads back to the computer that opens it (127.0.0.1, localhost)."""
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        try:  # browsers read 127.1 and 2130706433 as 127.0.0.1 too
+            address = ipaddress.ip_address(socket.inet_aton(host))
+        except OSError:
+            return host == "localhost" or host.endswith(".localhost")
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_loopback or address.is_unspecified
+
+
+def public_url_problem(url: str) -> str | None:
+    """Say why phones scanning a code for this address would not reach the app, or None."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{url!r} is not an address a phone opens: it must start with https:// or http://"
+    if is_loopback(url):
+        return f"{url} is an address only this computer opens: phones scanning it reach nothing"
+    return None
 
 
 def slips_html(session: Session, meeting: Meeting, kinds: list[str] | None = None) -> str:
@@ -25,27 +65,30 @@ def slips_html(session: Session, meeting: Meeting, kinds: list[str] | None = Non
     )
     if kinds:
         query = query.where(col(Delegation.kind).in_(kinds))
-    rows = sorted(session.exec(query), key=lambda r: sort_key(r[1].name))
     slips = [
         {
             "delegation": delegation_name(d.name, d.iso2),
             "code": a.code,
-            "qr": qr_svg(f"{base}/j/{a.code}", scale=3),
+            "qr": qr_svg(f"{base}/j/{a.code}", SLIP_QR_MM),
         }
-        for a, d in rows
+        for a, d in session.exec(query)
     ]
-    template = templates.env.get_template("print/slips.html")
-    return template.render(
-        meeting=meeting, slips=slips, join_url=f"{base}/join", language=get_language()
-    )
+    # In the order of the names printed: a French sheet starts with Allemagne, not Argentine.
+    slips.sort(key=lambda slip: sort_key(slip["delegation"]))
+    return _render("print/slips.html", meeting=meeting, slips=slips, join_url=f"{base}/join")
 
 
 def posters_html(session: Session, meeting: Meeting) -> str:
     """Render one A4 poster per group, whose QR code opens that group's card form."""
     base = get_settings().public_url.rstrip("/")
     posters = [
-        {"group": g, "url": f"{base}/g/{g.slug}", "qr": qr_svg(f"{base}/g/{g.slug}", scale=9)}
+        {"group": g, "url": f"{base}/g/{g.slug}", "qr": qr_svg(f"{base}/g/{g.slug}", POSTER_QR_MM)}
         for g in meeting_groups(session, meeting)
     ]
-    template = templates.env.get_template("print/posters.html")
-    return template.render(meeting=meeting, posters=posters, language=get_language())
+    return _render("print/posters.html", meeting=meeting, posters=posters)
+
+
+def _render(name: str, **context: object) -> str:
+    language = get_language()
+    template = templates.env.get_template(name)
+    return template.render(language=language, direction=text_direction(language), **context)
