@@ -61,11 +61,14 @@ def _origin(url: str) -> str:
 
 
 class SameOriginPosts:
-    """Refuse a state-changing request that a cookie authenticates unless it comes from us.
+    """Refuse a state-changing request that carries a cookie unless it comes from us.
 
     Browsers send Origin (or at least Referer) with every POST; a forged form on another site
-    carries that site's origin. Requests that authenticate with a Bearer code, not a cookie,
-    cannot be forged that way and pass.
+    carries that site's origin. Any cookie counts, whatever else the request carries: an
+    Authorization header proves nothing until checked (a bogus one used to switch this off),
+    and the handler may still act on the cookie. API clients send a Bearer code and no cookie,
+    and pass; the app's own pages (and the offline outbox, which posts from them) send their
+    Origin.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -74,10 +77,7 @@ class SameOriginPosts:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in UNSAFE_METHODS:
             headers = Headers(scope=scope)
-            cookie_auth = "cookie" in headers and not headers.get(
-                "authorization", ""
-            ).lower().startswith("bearer ")
-            if cookie_auth and not self._same_origin(scope, headers):
+            if "cookie" in headers and not self._same_origin(scope, headers):
                 message = _("This request came from another site and was refused. Reload the page.")
                 response = PlainTextResponse(message, 403)
                 await response(scope, receive, send)

@@ -5,7 +5,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.models import Card, Group, Meeting
+from app.models import Card, Group, Meeting, User
 from app.settings import get_settings
 from app.workspace import create_recommendation
 from tests.conftest import HOSTILE, PASSWORD, add_card, browser_like, code_for, sign_in_as
@@ -126,6 +126,21 @@ def test_codes_cannot_be_guessed_by_trying_many(
         assert client.post("/join", data={"code": guess}).status_code == 422
     assert client.post("/join", data={"code": mexico}).status_code == 429
     assert client.get(f"/j/{mexico}").status_code == 429
+
+
+def test_a_bogus_bearer_code_does_not_switch_off_the_same_origin_check(
+    client: TestClient, accounts: dict, session: Session
+) -> None:
+    sign_in_as(client, "sam")
+    form = {
+        "username": "mallory", "display_name": "M", "role": "secretariat",
+        "password": "a long enough password",
+    }  # fmt: skip
+    for bearer in ("Bearer nonsense", "Bearer "):
+        headers = {"Origin": "https://evil.example", "Authorization": bearer}
+        assert client.post("/accounts", data=form, headers=headers).status_code == 403
+    session.expire_all()
+    assert session.exec(select(User).where(User.username == "mallory")).first() is None
 
 
 def test_hostile_text_is_escaped_in_every_view_and_export(
