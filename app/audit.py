@@ -13,6 +13,7 @@ ACTIONS = (
     "recommendation.edit", "recommendation.merge", "recommendation.split",
     "recommendation.reorder", "recommendation.delete", "report.save", "report.review",
     "comment.create", "comment.resolve", "comment.reopen", "account.create", "account.password",
+    "account.update", "account.deactivate", "account.activate",
 )  # fmt: skip
 PAGE_SIZE = 100
 

@@ -1,13 +1,17 @@
-"""Accounts: argon2 passwords, server-side sessions, and who may do what with a group."""
+"""Accounts: making and changing them, argon2 passwords, server-side sessions, and who may do
+what with a group."""
 
 import hashlib
 import secrets
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from pwdlib import PasswordHash
 from sqlalchemy import bindparam
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, func, select
 
+from app.i18n import _
 from app.models import (
     AccessCode,
     DelegateSession,
@@ -24,6 +28,8 @@ from app.models import (
 ROLES = ("secretariat", "cofacilitator", "rapporteur")
 SESSION_LIFETIME = timedelta(days=7)
 MIN_PASSWORD = 10
+MAX_USERNAME = 80
+MAX_DISPLAY_NAME = 120
 hasher = PasswordHash.recommended()
 
 # Verifying against this when the username is unknown takes as long as a real check,
@@ -36,13 +42,147 @@ def hash_password(password: str) -> str:
     return hasher.hash(password)
 
 
+def normalize_username(typed: str) -> str:
+    """Turn a typed username (" Sam ") into the stored form ("sam"): one rule everywhere."""
+    return typed.strip().lower()
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """Return the active user with this username and password, or None."""
-    user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    query = select(User).where(User.username == normalize_username(username))
+    user = session.exec(query).first()
     if user is None or not user.active:
         hasher.verify(password, _DUMMY_HASH)
         return None
     return user if hasher.verify(password, user.password_hash) else None
+
+
+class AccountErrors(Exception):
+    """What is wrong with an account's fields, by field name, in the person's language."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def create_account(
+    session: Session,
+    meeting: Meeting,
+    username: str,
+    display_name: str,
+    role: str,
+    password: str,
+    groups: Iterable[str] = (),
+) -> User:
+    """Add an account and its groups (slugs; kept for rapporteurs only), or raise
+    AccountErrors and add nothing. The one way accounts are made: /accounts and the CLI."""
+    name, display_name = normalize_username(username), display_name.strip()
+    errors = {}
+    if not name or len(name) > MAX_USERNAME or not name.replace(".", "").replace("-", "").isalnum():
+        errors["username"] = _("Use letters, digits, dots or dashes (at most 80).")
+    elif session.exec(select(User).where(User.username == name)).first():
+        errors["username"] = _("This username is taken.")
+    if len(display_name) > MAX_DISPLAY_NAME:
+        errors["display_name"] = _("Keep the name under 120 characters.")
+    if len(password) < MIN_PASSWORD:
+        errors["password"] = _password_rule()
+    chosen = _checked(session, meeting, role, groups, errors)
+    if errors:
+        raise AccountErrors(errors)
+    user = User(
+        username=name,
+        display_name=display_name or name,
+        role=role,
+        password_hash=hash_password(password),
+    )
+    session.add(user)
+    session.flush()
+    _set_groups(session, user, chosen)
+    return user
+
+
+def update_account(
+    session: Session, meeting: Meeting, user: User, role: str, groups: Iterable[str]
+) -> list[str]:
+    """Change an account's role and groups; return the slugs of its groups now.
+
+    Raise AccountErrors, changing nothing, for a wrong role or group, or if the meeting would
+    be left without an active secretariat account.
+    """
+    errors: dict[str, str] = {}
+    chosen = _checked(session, meeting, role, groups, errors)
+    if errors:
+        raise AccountErrors(errors)
+    with _secretariat_kept(session, "role"):
+        user.role = role
+        session.add(user)
+        _set_groups(session, user, chosen)
+    return sorted(g.slug for g in chosen) if role == "rapporteur" else []
+
+
+def set_active(session: Session, user: User, active: bool) -> None:
+    """Activate an account, or deactivate it and end its sessions at once.
+
+    Raise AccountErrors, changing nothing, rather than deactivate the last secretariat account.
+    """
+    with _secretariat_kept(session, "active"):
+        user.active = active
+        session.add(user)
+    if not active:
+        end_all_sessions(session, user)
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """Give an account a new password and sign it out everywhere; AccountErrors if too short."""
+    if len(password) < MIN_PASSWORD:
+        raise AccountErrors({"password": _password_rule()})
+    user.password_hash = hash_password(password)
+    session.add(user)
+    end_all_sessions(session, user)
+
+
+def _password_rule() -> str:
+    return _("Use at least %(min)s characters.", min=MIN_PASSWORD)
+
+
+def _checked(
+    session: Session, meeting: Meeting, role: str, slugs: Iterable[str], errors: dict[str, str]
+) -> list[Group]:
+    """Check a role and the group slugs chosen; return those groups."""
+    if role not in ROLES:
+        errors["role"] = _("Choose a role.")
+    groups = {g.slug: g for g in session.exec(select(Group).where(Group.meeting_id == meeting.id))}
+    wanted = list(dict.fromkeys(slugs))
+    unknown = [slug for slug in wanted if slug not in groups]
+    if unknown:
+        errors["groups"] = _("No group “%(slug)s” in this meeting.", slug=unknown[0])
+    return [groups[slug] for slug in wanted if slug in groups]
+
+
+def _set_groups(session: Session, user: User, groups: list[Group]) -> None:
+    """Make these the groups a rapporteur works on; other roles read across groups."""
+    session.exec(delete(RapporteurGroup).where(col(RapporteurGroup.user_id) == user.id))
+    for group in groups if user.role == "rapporteur" else []:
+        session.add(RapporteurGroup(user_id=ident(user), group_id=ident(group)))
+
+
+@contextmanager
+def _secretariat_kept(session: Session, field: str) -> Iterator[None]:
+    """Undo the change made inside, and raise AccountErrors (on `field`), if it leaves no
+    active secretariat account.
+
+    Safe against two such changes at once: on PostgreSQL the secretariat's rows are locked
+    first; on SQLite the change, written first, holds the one writer's place while counting.
+    """
+    active = select(User.id).where(User.role == "secretariat", col(User.active))
+    session.exec(active.order_by(col(User.id)).with_for_update()).all()
+    yield
+    session.flush()
+    count = select(func.count()).select_from(User)
+    if session.exec(count.where(User.role == "secretariat", col(User.active))).one() == 0:
+        session.rollback()
+        message = _("The meeting needs an active secretariat account: make another one first.")
+        raise AccountErrors({field: message})
 
 
 def _digest(token: str) -> str:

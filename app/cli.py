@@ -11,10 +11,9 @@ from typing import IO
 
 from alembic import command
 from alembic.config import Config
-from pwdlib import PasswordHash
 from sqlmodel import Session, col, select
 
-from app import access, exports, printing
+from app import access, auth, exports, printing
 from app.across import STATUSES, MeetingFilter
 from app.backup import BackupError, backup, restore
 from app.db import get_engine
@@ -28,12 +27,11 @@ from app.meetings import (
     meeting_groups,
     read_delegations_csv,
 )
-from app.models import AccessCode, Delegation, Meeting, RapporteurGroup, User, ident
+from app.models import AccessCode, Delegation, Meeting, ident
 from app.settings import get_settings
 from app.summary_docx import summary_data, summary_docx
 
 ROOT = Path(__file__).parent.parent
-ROLES = ("secretariat", "cofacilitator", "rapporteur")
 
 
 def migrate(_args: argparse.Namespace) -> int:
@@ -143,30 +141,20 @@ def _print_sheets(args: argparse.Namespace, render: Callable[[Session, Meeting],
 
 
 def create_user(args: argparse.Namespace) -> int:
+    """Make an account as /accounts does (app.auth.create_account), from the command line."""
     password = os.environ.get("ACTIONCARDS_PASSWORD") or getpass.getpass("Password: ")
-    if len(password) < 10:
-        print("error: the password needs at least 10 characters", file=sys.stderr)
-        return 1
     with Session(get_engine()) as session:
-        if session.exec(select(User).where(User.username == args.username)).first():
-            print(f"error: {args.username} exists already", file=sys.stderr)
+        try:
+            user = auth.create_account(
+                session, _meeting(session), args.username, args.name or "", args.role,
+                password, args.group or [],
+            )  # fmt: skip
+        except auth.AccountErrors as wrong:
+            for field, message in wrong.errors.items():
+                print(f"error: {field}: {message}", file=sys.stderr)
             return 1
-        user = User(
-            username=args.username,
-            display_name=args.name or args.username,
-            role=args.role,
-            password_hash=PasswordHash.recommended().hash(password),
-        )
-        session.add(user)
-        session.flush()
-        groups = {g.slug: g for g in meeting_groups(session, _meeting(session))}
-        for slug in args.group or []:
-            if slug not in groups:
-                print(f"error: no group {slug!r}", file=sys.stderr)
-                return 1
-            session.add(RapporteurGroup(user_id=ident(user), group_id=ident(groups[slug])))
         session.commit()
-    print(f"created {args.role} {args.username}")
+        print(f"created {user.role} {user.username}")
     return 0
 
 
@@ -316,7 +304,7 @@ def parser() -> argparse.ArgumentParser:
         "create an account (password from ACTIONCARDS_PASSWORD or asked)",
     )
     c.add_argument("username")
-    c.add_argument("--role", choices=ROLES, required=True)
+    c.add_argument("--role", choices=auth.ROLES, required=True)
     c.add_argument("--name", help="the name shown to others")
     c.add_argument("--group", action="append", help="a rapporteur's group slug (repeatable)")
     c = add("export-cards", export_cards, "export the meeting's cards (all unless filtered)")

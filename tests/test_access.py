@@ -129,6 +129,12 @@ RULES: dict[tuple[str, str], tuple[dict | None, dict[str, int]]] = {
     ("GET", "/audit.csv"): (None, secretariat()),
     ("POST", "/accounts"): ({"username": ""}, secretariat(422)),
     ("POST", "/accounts/{account_id}/password"): ({"password": "x"}, secretariat(422)),
+    ("POST", "/accounts/{account_id}"): (
+        {"role": "rapporteur", "group_human": "human"},
+        secretariat(303),
+    ),
+    ("POST", "/accounts/{account_id}/deactivate"): (None, secretariat(303)),
+    ("POST", "/accounts/{account_id}/activate"): (None, secretariat(303)),
     # Exports across all groups: co-facilitators and the secretariat, not rapporteurs.
     ("GET", "/exports/cards.csv"): (None, reviewer()),
     ("GET", "/exports/cards.xlsx"): (None, reviewer()),

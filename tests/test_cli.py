@@ -12,11 +12,13 @@ import docx
 import openpyxl
 import pytest
 from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
 from pwdlib import PasswordHash
 from sqlmodel import Session, select
 
 from app.cli import main
 from app.db import get_engine
+from app.main import create_app
 from app.models import AccessCode, Group, Meeting, RapporteurGroup, User
 from app.settings import get_settings
 from tests.conftest import MEETING_FILE, ROOT
@@ -105,19 +107,37 @@ def test_posters_one_per_group_with_its_link(cli_db: Path) -> None:
     assert len(urls) == 7 and len(page.select(".poster svg")) == 7
 
 
-def test_create_users_with_argon2_passwords(cli_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_create_users_with_argon2_passwords(
+    cli_db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("ACTIONCARDS_PASSWORD", "a long enough secret")
     assert main(["create-user", "ana", "--role", "rapporteur", "--group", "human"]) == 0
-    assert main(["create-user", "ana", "--role", "rapporteur"]) == 1  # exists already
+    capsys.readouterr()
+    assert main(["create-user", "ANA", "--role", "rapporteur"]) == 1  # exists already
+    assert "This username is taken." in capsys.readouterr().err
     assert main(["create-user", "bo", "--role", "rapporteur", "--group", "nowhere"]) == 1
+    assert "nowhere" in capsys.readouterr().err
     monkeypatch.setenv("ACTIONCARDS_PASSWORD", "short")
     assert main(["create-user", "cy", "--role", "secretariat"]) == 1
+    assert "at least 10 characters" in capsys.readouterr().err
     with db() as session:
         [user] = session.exec(select(User)).all()
         assert user.password_hash.startswith("$argon2")
         assert PasswordHash.recommended().verify("a long enough secret", user.password_hash)
         link = session.exec(select(RapporteurGroup)).one()
         assert session.get(Group, link.group_id).slug == "human"  # type: ignore[union-attr]
+
+
+def test_an_account_made_on_the_command_line_signs_in(
+    cli_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ACTIONCARDS_PASSWORD", "a long enough secret")
+    assert main(["create-user", "Sam", "--role", "secretariat", "--name", "Sam Okafor"]) == 0
+    with TestClient(create_app(), headers={"Origin": "http://testserver"}) as browser:
+        form = {"username": "Sam", "password": "a long enough secret"}
+        response = browser.post("/signin", data=form, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == "/overview"
+        assert "Sam Okafor" in browser.get("/accounts").text
 
 
 def test_import_delegations_from_csv(cli_db: Path, capsys: pytest.CaptureFixture[str]) -> None:

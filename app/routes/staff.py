@@ -7,7 +7,14 @@ from sqlmodel import Session, col, select
 from app import audit, auth
 from app.audit import user_actor
 from app.db import SessionDep
-from app.deps import SESSION_KEY, USER_KEY, CurrentUser, MeetingDep, RowId, Secretariat
+from app.deps import (
+    SESSION_KEY,
+    USER_KEY,
+    CurrentUser,
+    MeetingDep,
+    RowId,
+    Secretariat,
+)
 from app.forms import FormData, safe_next
 from app.i18n import _
 from app.limits import check_failures, count_failure
@@ -104,14 +111,35 @@ def _accounts_context(session: Session, meeting: MeetingDep, user: User) -> dict
         "assigned": assigned,
         "groups": list(groups.values()),
         "roles": auth.ROLES,
+        "errors": {},
     }
+
+
+def _chosen_groups(form: dict[str, str]) -> list[str]:
+    """Return the slugs of the groups ticked in an account form (group_<slug> boxes)."""
+    return [value for key, value in form.items() if key.startswith("group_")]
+
+
+def _account(session: Session, account_id: int) -> User:
+    account = session.get(User, account_id)
+    if account is None:
+        raise HTTPException(404)
+    return account
+
+
+def _account_form_again(
+    request: Request, session: Session, meeting: MeetingDep, user: User, **context: object
+) -> Response:
+    """Show the accounts again with what was typed and the errors next to their fields."""
+    context = _accounts_context(session, meeting, user) | context
+    return render(request, "staff/accounts.html", context, status_code=422)
 
 
 @router.get("/accounts")
 def list_accounts(
     request: Request, session: SessionDep, meeting: MeetingDep, user: Secretariat
 ) -> Response:
-    """List every account, with a form to add one."""
+    """List every account, with forms to change each and to add one."""
     return render(request, "staff/accounts.html", _accounts_context(session, meeting, user))
 
 
@@ -120,47 +148,87 @@ def create_account(
     request: Request, session: SessionDep, meeting: MeetingDep, user: Secretariat, form: FormData
 ) -> Response:
     """Create an account; problems are shown next to their fields and nothing is stored."""
-    values = {k: form.get(k, "").strip() for k in ("username", "display_name", "role")}
-    values["username"] = values["username"].lower()
-    group_ids = [int(v) for k, v in form.items() if k.startswith("group_") and v.isdigit()]
-    errors = _account_errors(session, values, form.get("password", ""))
-    if errors:
-        context = _accounts_context(session, meeting, user) | {"errors": errors, "new": values}
-        return render(request, "staff/accounts.html", context, status_code=422)
-    account = User(
-        username=values["username"],
-        display_name=values["display_name"] or values["username"],
-        role=values["role"],
-        password_hash=auth.hash_password(form["password"]),
-    )
-    session.add(account)
-    session.flush()
-    valid = {g.id for g in meeting_groups(session, meeting)}
-    for group_id in set(group_ids) & valid:
-        session.add(RapporteurGroup(user_id=ident(account), group_id=group_id))
-    audit.record(session, user_actor(user), "account.create", "user", account.id, role=account.role)
+    new = {k: form.get(k, "").strip() for k in ("username", "display_name", "role")}
+    groups = _chosen_groups(form)
+    try:
+        account = auth.create_account(
+            session, meeting, new["username"], new["display_name"], new["role"],
+            form.get("password", ""), groups,
+        )  # fmt: skip
+    except auth.AccountErrors as wrong:
+        new_groups = {"groups": groups}
+        return _account_form_again(
+            request, session, meeting, user, errors=wrong.errors, new=new | new_groups
+        )
+    kept = sorted(groups) if account.role == "rapporteur" else []
+    audit.record(
+        session, user_actor(user), "account.create", "user", account.id,
+        role=account.role, groups=kept,
+    )  # fmt: skip
     session.commit()
     return RedirectResponse("/accounts", status_code=303)
 
 
-def _account_errors(session: Session, values: dict[str, str], password: str) -> dict[str, str]:
-    errors = {}
-    username = values["username"]
-    if (
-        not username
-        or len(username) > 80
-        or not username.replace(".", "").replace("-", "").isalnum()
-    ):
-        errors["username"] = _("Use letters, digits, dots or dashes (at most 80).")
-    elif session.exec(select(User).where(User.username == username)).first():
-        errors["username"] = _("This username is taken.")
-    if len(values["display_name"]) > 120:
-        errors["display_name"] = _("Keep the name under 120 characters.")
-    if values["role"] not in auth.ROLES:
-        errors["role"] = _("Choose a role.")
-    if len(password) < auth.MIN_PASSWORD:
-        errors["password"] = _("Use at least %(min)s characters.", min=auth.MIN_PASSWORD)
-    return errors
+@router.post("/accounts/{account_id}")
+def update_account(
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    user: Secretariat,
+    account_id: RowId,
+    form: FormData,
+) -> Response:
+    """Change an account's role and groups; the last secretariat account keeps its role."""
+    account = _account(session, account_id)
+    role, groups = form.get("role", "").strip(), _chosen_groups(form)
+    try:
+        kept = auth.update_account(session, meeting, account, role, groups)
+    except auth.AccountErrors as wrong:
+        errors = {f"{field}_{account_id}": message for field, message in wrong.errors.items()}
+        changed = {"id": account_id, "role": role, "groups": groups}
+        return _account_form_again(request, session, meeting, user, errors=errors, changed=changed)
+    audit.record(
+        session, user_actor(user), "account.update", "user", account.id, role=role, groups=kept
+    )
+    session.commit()
+    return RedirectResponse(f"/accounts?updated={account_id}", status_code=303)
+
+
+@router.post("/accounts/{account_id}/deactivate")
+def deactivate_account(
+    request: Request, session: SessionDep, meeting: MeetingDep, user: Secretariat, account_id: RowId
+) -> Response:
+    """Deactivate an account: it is signed out at once and can no longer sign in."""
+    return _set_active(request, session, meeting, user, account_id, active=False)
+
+
+@router.post("/accounts/{account_id}/activate")
+def activate_account(
+    request: Request, session: SessionDep, meeting: MeetingDep, user: Secretariat, account_id: RowId
+) -> Response:
+    """Let a deactivated account sign in again."""
+    return _set_active(request, session, meeting, user, account_id, active=True)
+
+
+def _set_active(
+    request: Request,
+    session: Session,
+    meeting: MeetingDep,
+    user: User,
+    account_id: int,
+    active: bool,
+) -> Response:
+    account = _account(session, account_id)
+    try:
+        auth.set_active(session, account, active)
+    except auth.AccountErrors as wrong:
+        errors = {f"deactivate_{account_id}": message for message in wrong.errors.values()}
+        return _account_form_again(request, session, meeting, user, errors=errors)
+    action = "account.activate" if active else "account.deactivate"
+    audit.record(session, user_actor(user), action, "user", account.id)
+    session.commit()
+    done = "activated" if active else "deactivated"
+    return RedirectResponse(f"/accounts?{done}={account_id}", status_code=303)
 
 
 @router.post("/accounts/{account_id}/password")
@@ -173,19 +241,12 @@ def update_account_password(
     form: FormData,
 ) -> Response:
     """Reset a forgotten password; the account is signed out everywhere."""
-    account = session.get(User, account_id)
-    if account is None:
-        raise HTTPException(404)
-    password = form.get("password", "")
-    if len(password) < auth.MIN_PASSWORD:
-        errors = {
-            f"password_{account_id}": _("Use at least %(min)s characters.", min=auth.MIN_PASSWORD)
-        }
-        context = _accounts_context(session, meeting, user) | {"errors": errors}
-        return render(request, "staff/accounts.html", context, status_code=422)
-    account.password_hash = auth.hash_password(password)
-    session.add(account)
-    auth.end_all_sessions(session, account)
+    account = _account(session, account_id)
+    try:
+        auth.set_password(session, account, form.get("password", ""))
+    except auth.AccountErrors as wrong:
+        errors = {f"password_{account_id}": wrong.errors["password"]}
+        return _account_form_again(request, session, meeting, user, errors=errors)
     audit.record(session, user_actor(user), "account.password", "user", account.id)
     session.commit()
     return RedirectResponse("/accounts?reset=" + str(account_id), status_code=303)
