@@ -5,6 +5,7 @@ table with the same numbers for screen readers and for anyone who wants the figu
 Right-to-left languages get mirrored bars, so that they grow from where reading starts.
 """
 
+import unicodedata
 from dataclasses import dataclass, field
 
 WIDTH = 480
@@ -14,8 +15,10 @@ BAR_TOP = 19
 BAR = 14
 COLUMN_HEIGHT = 160
 INSET = 28  # room before the first column for the scale's numbers
-LABEL_ROOM = 56  # half the width of a time label such as "Tue 09:00", with a margin
 AXIS = 24  # room under the columns for their labels
+AXIS_CHAR = 7.5  # the width of a letter or digit of an axis label (14 px), generously
+AXIS_GAP = 16  # between two axis labels
+AXIS_LABELS = 4  # at most, under the columns
 
 
 @dataclass
@@ -113,12 +116,15 @@ class ColumnChart:
 
 
 def column_chart(points: list[tuple[str, int]], rtl: bool = False) -> ColumnChart:
-    """Lay out vertical columns in time order (right to left in RTL), labelling every few."""
+    """Lay out vertical columns in time order (right to left in RTL), labelling as many as
+    fit under the axis without touching (four at most): the longer the labels, the fewer."""
     peak = max((value for _, value in points), default=0)
     count = max(len(points), 1)
     slot = (WIDTH - INSET) / count
     scale = (COLUMN_HEIGHT - 20) / peak if peak else 0
-    every = max(1, -(-count // 4))  # four labels fit under the axis, in any language
+    half = max((_label_width(label) for label, _ in points), default=0) / 2
+    fit = max(1, min(AXIS_LABELS, int((WIDTH - INSET) // (2 * half + AXIS_GAP))))
+    every = max(1, -(-count // fit))
     columns = []
     for index, (label, value) in enumerate(points):
         height = value * scale
@@ -131,7 +137,7 @@ def column_chart(points: list[tuple[str, int]], rtl: bool = False) -> ColumnChar
                 y=round(COLUMN_HEIGHT - height, 1),
                 width=round(slot * 0.8, 1),
                 height=round(height, 1),
-                show_label=index % every == every // 2 and _clear_of_edges(position, slot),
+                show_label=index % every == every // 2 and _clear_of_edges(position, slot, half),
             )
         )
     ticks = [(round(COLUMN_HEIGHT - v * scale, 1), v) for v in (peak // 2, peak) if v]
@@ -145,7 +151,13 @@ def column_chart(points: list[tuple[str, int]], rtl: bool = False) -> ColumnChar
     )
 
 
-def _clear_of_edges(position: int, slot: float) -> bool:
-    """Whether a label centred under this column stays inside the chart."""
+def _label_width(label: str) -> float:
+    """Estimate a label's width in pixels: Chinese and Japanese characters take two places."""
+    wide = sum(unicodedata.east_asian_width(c) in "WF" for c in label)
+    return (len(label) + wide) * AXIS_CHAR
+
+
+def _clear_of_edges(position: int, slot: float, half: float) -> bool:
+    """Whether a label centred under this column, `half` its width each side, stays inside."""
     centre = INSET + (position + 0.5) * slot
-    return LABEL_ROOM <= centre <= WIDTH - LABEL_ROOM
+    return half <= centre <= WIDTH - half

@@ -7,19 +7,17 @@ UN entities or other stakeholders, as the secretariat reports participation.
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from app.i18n import _, ngettext
 from app.meetings import meeting_groups
 from app.models import Card, Delegation, Group, Meeting, ident
+from app.timeline import TimeBucket, timeline
 
 CATEGORIES = ("member_states", "observers", "un_entities", "stakeholders")
-# A day of cards is shown hour by hour; a longer span day by day.
-HOURLY_SPAN = timedelta(hours=36)
 
 
 def category_labels() -> dict[str, str]:
@@ -66,15 +64,6 @@ class Participation:
     def sentence(self) -> str:
         """Say "8 cards from 6 delegations." in the current language."""
         return participation_sentence(self.cards, self.delegations)
-
-
-@dataclass
-class TimeBucket:
-    """Cards written in one hour (or one day), in the meeting's time zone."""
-
-    start: datetime
-    hourly: bool
-    count: int = 0
 
 
 @dataclass
@@ -138,32 +127,3 @@ def _count(figures: Participation, kind: str, category: str, new_delegation: boo
         figures.delegations += 1
         figures.by_category[category] += 1
         figures.by_kind[kind] += 1
-
-
-def timeline(times: list[datetime], timezone: str) -> list[TimeBucket]:
-    """Count cards per hour in the meeting's time zone (per day over a long span), gaps as 0."""
-    if not times:
-        return []
-    zone = ZoneInfo(timezone)
-    local = sorted(t.astimezone(zone) for t in times)
-    hourly = local[-1] - local[0] <= HOURLY_SPAN
-    counts = Counter(_bucket(t, hourly) for t in local)
-    buckets, moment, last = [], _bucket(local[0], hourly), _bucket(local[-1], hourly)
-    while moment <= last:
-        buckets.append(TimeBucket(moment, hourly, counts[moment]))
-        moment = _next(moment, hourly, zone)
-    return buckets
-
-
-def _next(moment: datetime, hourly: bool, zone: ZoneInfo) -> datetime:
-    # An hour is added in UTC (a clock change repeats or skips a local hour); a day is the
-    # next calendar date at midnight, however long the day was.
-    if hourly:
-        return (moment.astimezone(UTC) + timedelta(hours=1)).astimezone(zone)
-    return datetime.combine(moment.date() + timedelta(days=1), time(), tzinfo=zone)
-
-
-def _bucket(moment: datetime, hourly: bool) -> datetime:
-    if hourly:
-        return moment.replace(minute=0, second=0, microsecond=0)
-    return moment.replace(hour=0, minute=0, second=0, microsecond=0)

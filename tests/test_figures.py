@@ -1,6 +1,7 @@
 """The meeting's figures, against a small meeting counted by hand, and as the overview shows
 them: SVG charts with a table of the same numbers beside each."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,7 +11,9 @@ from sqlmodel import Session, select
 
 from app.charts import bar_chart, column_chart
 from app.figures import meeting_figures, timeline
+from app.i18n import set_language
 from app.models import Delegation, Meeting, User
+from app.timeline import MAX_BARS, time_labels
 from tests.conftest import add_card, sign_in_as
 
 # (group, delegation, withdrawn) in order of arrival, one card each. By hand:
@@ -94,13 +97,99 @@ def test_cards_over_time_are_hours_of_the_meeting_with_gaps_as_zero(
 
 def test_a_long_span_is_counted_day_by_day_across_a_clock_change() -> None:
     # Europe/Paris leaves summer time on 26 October 2025: that day has 25 hours.
-    times = [datetime(2025, 10, 25, 10, tzinfo=UTC), datetime(2025, 10, 27, 10, tzinfo=UTC)]
+    times = [datetime(2025, 10, day, 10, tzinfo=UTC) for day in (14, 26, 30)]
     days = timeline(times * 2, "Europe/Paris")
-    assert [(b.start.day, b.count, b.hourly) for b in days] == [
-        (25, 2, False),
-        (26, 0, False),
-        (27, 2, False),
+    assert [b.start.day for b in days] == list(range(14, 31))
+    assert {b.start.day: b.count for b in days if b.count} == {14: 2, 26: 2, 30: 2}
+    assert all(b.unit == "day" and not b.hourly for b in days)
+
+
+def test_the_hour_a_clock_change_repeats_is_counted_once() -> None:
+    # 02:30 summer time, then 02:30 winter time, an hour later.
+    times = [datetime(2025, 10, 26, 0, 30, tzinfo=UTC), datetime(2025, 10, 26, 1, 30, tzinfo=UTC)]
+    hours = timeline([*times, datetime(2025, 10, 26, 3, 5, tzinfo=UTC)], "Europe/Paris")
+    assert [(b.start.hour, b.count) for b in hours] == [(2, 2), (3, 0), (4, 1)]
+
+
+def _span(start: datetime, length: timedelta, cards: int = 200) -> list[datetime]:
+    """Cards spread evenly over a span, the first at its start and the last at its end."""
+    return [start + length * i / (cards - 1) for i in range(cards)]
+
+
+SPANS = [  # (how long the cards span, the bins expected, how many of them at most)
+    (timedelta(hours=30), ("hour", 1), 31),
+    (timedelta(hours=70), ("hour", 2), 36),  # a three-day meeting
+    (timedelta(days=9), ("hour", 6), 37),
+    (timedelta(days=40), ("day", 1), 41),
+    (timedelta(days=300), ("week", 1), 44),
+    (timedelta(days=3 * 365), ("month", 1), 37),
+    (timedelta(days=3284), ("month", 3), 37),  # nine years: quarters
+    (timedelta(days=40 * 365), ("year", 1), 41),
+    (timedelta(days=400 * 365), ("year", 10), 41),
+]
+
+
+@pytest.mark.parametrize(("length", "size", "most"), SPANS)
+def test_cards_over_time_take_bins_that_keep_the_chart_readable(
+    length: timedelta, size: tuple[str, int], most: int
+) -> None:
+    start = datetime(2017, 12, 4, 15, 10, tzinfo=UTC)
+    times = _span(start - length, length)
+    buckets = timeline(times, "America/Mexico_City")
+    assert (buckets[0].unit, buckets[0].step) == size
+    assert len(buckets) <= min(most, MAX_BARS)
+    assert sum(b.count for b in buckets) == len(times)
+    assert all(b.start < c.start for b, c in zip(buckets, buckets[1:], strict=False))
+
+
+def test_labels_say_the_year_when_the_cards_cross_one_or_span_long() -> None:
+    set_language("en")
+    day = datetime(2017, 12, 5, 15, 10, tzinfo=UTC)
+    assert time_labels(timeline([day, day + timedelta(hours=2)], "UTC"))[0] == "Tue 15:00"
+    assert time_labels(timeline([day, day + timedelta(days=5)], "UTC"))[:2] == [
+        "Tue 15:00",
+        "Tue 18:00",
     ]
+    # Over more than six days a weekday comes back: the date, then the time.
+    assert time_labels(timeline([day, day + timedelta(days=9)], "UTC"))[0] == "Dec 5, 12:00"
+    assert time_labels(timeline([day, day + timedelta(days=20)], "UTC"))[0] == "Tue, Dec 5"
+    new_year = time_labels(timeline([day, day + timedelta(days=30)], "UTC"))
+    assert (new_year[0], new_year[-1]) == ("Tue, Dec 5, 2017", "Thu, Jan 4, 2018")
+    weeks = time_labels(timeline([day - timedelta(days=100), day], "UTC"))
+    assert weeks[-1] == "Dec 4\u2009–\u200910, 2017"
+    months = time_labels(timeline([day - timedelta(days=1000), day], "UTC"))
+    assert (months[0], months[-1]) == ("Mar 2015", "Dec 2017")
+    quarters = time_labels(timeline([day - timedelta(days=3284), day], "UTC"))
+    assert (quarters[0], quarters[-1]) == ("Q4 2008", "Q4 2017")
+    years = time_labels(timeline([day - timedelta(days=400 * 365), day], "UTC"))
+    assert years[-1] == "2010\u2009–\u20092019"
+    set_language("fr")
+    assert time_labels(timeline([day - timedelta(days=3284), day], "UTC"))[-1] == "T4 2017"
+    set_language("en")
+
+
+def test_one_card_years_back_keeps_the_overview_small(
+    client: TestClient, session: Session, counted: Meeting, accounts: dict[str, User]
+) -> None:
+    """A card with an outlying date (a clock wrong, an import) made 3,284 daily columns."""
+    card = add_card(session, counted, "human", "Mexico", "en", {"commitments": "Long ago."})
+    card.created_at = START - timedelta(days=3284)
+    session.add(card)
+    session.commit()
+    sign_in_as(client, "cora")
+    response = client.get("/overview")
+    assert len(response.content) < 60_000
+    figure = BeautifulSoup(response.text, "html.parser").select_one(
+        "figure[aria-labelledby=over-time-caption]"
+    )
+    columns = figure.select("svg rect")
+    rows = _table(figure)
+    assert 10 <= len(columns) <= MAX_BARS and len(rows) == len(columns)
+    assert all(re.search(r"\b(2008|2009|201\d)\b", label) for label in rows)
+    assert list(rows)[0] == "Q4 2008" and list(rows)[-1] == "Q4 2017"
+    assert sum(int(count) for (count,) in rows.values()) == 9
+    axis = [t.get_text() for t in figure.select("svg text.axis")]
+    assert 2 <= len(axis) <= 4 and all(re.search(r"20\d\d", label) for label in axis)
 
 
 def test_bars_are_proportional_and_mirrored_in_right_to_left() -> None:

@@ -3,7 +3,6 @@ read beside its cards, with remarks the rapporteurs answer and resolve."""
 
 from typing import Any
 
-from babel.dates import format_skeleton
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
@@ -37,6 +36,7 @@ from app.review import (
     threads_by_recommendation,
 )
 from app.templating import is_fragment_request, render
+from app.timeline import time_labels
 from app.workspace import (
     PAGE_SIZE,
     CardFilter,
@@ -64,15 +64,8 @@ def category_chart(figures: Participation) -> dict[str, Any]:
 
 
 def time_chart(buckets: list[TimeBucket]) -> dict[str, Any]:
-    """Cards over time: a column per hour (or day), labelled as the language writes times."""
-    language = get_language()
-    points = [
-        (
-            format_skeleton("EHm" if b.hourly else "MMMEd", b.start, locale=language),
-            b.count,
-        )
-        for b in buckets
-    ]
+    """Cards over time: a column per bin (app.timeline), labelled as the language writes it."""
+    points = list(zip(time_labels(buckets), (b.count for b in buckets), strict=True))
     return {"chart": column_chart(points, _rtl()), "points": points}
 
 
