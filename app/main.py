@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app import i18n
 from app.db import ServerBusy, get_engine
 from app.deps import Forbidden, NoMeeting, SignInRequired
+from app.forms import CleanQuery
 from app.i18n import _
 from app.limits import TooManyRequests
 from app.routes import (
@@ -96,6 +97,7 @@ def create_app() -> FastAPI:
     )
     # Added innermost first: the language is set before anything else runs, so that even a
     # refused request gets its message in the person's language.
+    app.add_middleware(CleanQuery)
     app.add_middleware(SameOriginPosts)
     app.add_middleware(BodyLimit)
     app.add_middleware(GZipMiddleware, minimum_size=500)
