@@ -25,7 +25,7 @@ def fold(text: str) -> str:
 
 def card_search_text(answers: dict[str, str], author_name: str) -> str:
     """Return what a card is searched by: its answers and its author's name, folded."""
-    return fold(" \n ".join([*answers.values(), author_name]))
+    return fold(" ".join([*answers.values(), author_name]))
 
 
 def like_pattern(text: str) -> str:
