@@ -26,11 +26,17 @@ def display(code: str) -> str:
     return f"{code[:4]}-{code[4:]}"
 
 
+def could_be_a_code(typed: str) -> bool:
+    """Say whether what was typed has a code's length and letters: only that is a guess."""
+    code = normalize(typed)
+    return len(code) == LENGTH and set(code) <= set(ALPHABET)
+
+
 def find_active(session: Session, meeting: Meeting, typed: str) -> AccessCode | None:
     """Return the meeting's unrevoked code matching what was typed, if any."""
-    code = normalize(typed)
-    if len(code) != LENGTH:
+    if not could_be_a_code(typed):
         return None
+    code = normalize(typed)
     return session.exec(
         select(AccessCode).where(
             AccessCode.code == code,

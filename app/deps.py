@@ -1,4 +1,5 @@
-"""Request dependencies: the meeting served and the delegation signed in."""
+"""Request dependencies: the meeting served, the delegation or account signed in, and the
+turn a code or password waits for before it is tried (app.limits)."""
 
 from dataclasses import dataclass
 from typing import Annotated
@@ -8,9 +9,10 @@ from sqlalchemy import bindparam
 from sqlmodel import select
 
 from app import auth
-from app.access import find_active
+from app.access import could_be_a_code, find_active
 from app.db import SessionDep
-from app.forms import MAX_ID
+from app.forms import MAX_ID, FormData
+from app.limits import Attempt, TooManyRequests, admit, admit_now, code_keys, sign_in_keys
 from app.meetings import current_meeting
 from app.models import AccessCode, Delegation, Group, Meeting, User
 from app.settings import get_settings
@@ -54,12 +56,64 @@ class Delegate:
     access: AccessCode | None  # None when the meeting lets phones pick their delegation
 
 
-def find_delegate(request: Request, session: SessionDep, meeting: MeetingDep) -> Delegate | None:
-    """Return the signed-in delegation, or None; a revoked code signs the phone out."""
+async def code_attempt(request: Request, code: str) -> Attempt:
+    """Wait for the turn of a code, typed or sent as a Bearer token, from this address."""
+    if not could_be_a_code(code):
+        return Attempt("codes")  # never looked up: not a guess
+    return await admit("codes", code_keys(request))
+
+
+async def typed_code(request: Request, form: FormData) -> Attempt:
+    """The turn of the code typed at /join."""
+    return await code_attempt(request, form.get("code", ""))
+
+
+async def slip_code(request: Request, code: str) -> Attempt:
+    """The turn of the code in a slip's link."""
+    return await code_attempt(request, code)
+
+
+async def bearer_code(request: Request) -> Attempt | None:
+    """The turn of a Bearer code, if the request has one; 429 if it is too far off."""
+    bearer = request.headers.get("authorization", "")
+    if not bearer.lower().startswith("bearer "):
+        return None
+    attempt = await code_attempt(request, bearer[7:])
+    if attempt.retry_after:
+        raise TooManyRequests(attempt.retry_after)
+    return attempt
+
+
+async def password_attempt(request: Request, form: FormData) -> Attempt:
+    """Wait for the turn of a password for the username typed (app.limits.sign_in_keys)."""
+    username = auth.normalize_username(form.get("username", ""))[:80]
+    return await admit("signin", sign_in_keys(request, username))
+
+
+TypedCode = Annotated[Attempt, Depends(typed_code)]
+SlipCode = Annotated[Attempt, Depends(slip_code)]
+PasswordAttempt = Annotated[Attempt, Depends(password_attempt)]
+
+
+def find_delegate(
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    turn: Annotated[Attempt | None, Depends(bearer_code)] = None,
+) -> Delegate | None:
+    """Return the signed-in delegation, or None; a revoked code signs the phone out.
+
+    A Bearer code outranks the cookie. It takes its turn like a typed code: waited for in
+    bearer_code, or, called from a worker thread (POST /cards), now or refused with 429.
+    """
     bearer = request.headers.get("authorization", "")
     if bearer.lower().startswith("bearer "):
+        if turn is None and could_be_a_code(bearer[7:]):
+            turn = admit_now("codes", code_keys(request))
         access = find_active(session, meeting, bearer[7:])
         delegation = session.get(Delegation, access.delegation_id) if access else None
+        if delegation and turn:
+            turn.succeeded()
         return Delegate(delegation, access) if delegation else None
     token = request.session.get(SESSION_KEY)
     if not isinstance(token, str):

@@ -1,48 +1,50 @@
-"""Rate limits: how often one delegation, one address or one username may try something.
+"""Rate limits and pacing: how often one delegation, address, username or browser may try.
+
+Card floods are counted per minute and refused past their limit. Guesses at access codes and
+passwords are paced instead of locked out: a key (an address, a username, a known browser)
+has a free allowance of failures in FAILURE_WINDOW; past it, its tries take turns, one per
+interval, and each try that gets its turn is evaluated, so a right code or password still gets
+in, however many wrong ones others sent from the same address. A try whose turn is further off
+than `pace_max_wait` is refused untried, with Retry-After. Requests wait for their turn with
+`await`, never in a worker thread: the app has only a few of those.
 
 Counters live in this process: with several app servers each counts its own share, which
 still stops guessing and floods. (A shared store such as Redis would make them exact.)
 """
 
+import asyncio
+import math
+import secrets
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
-from fastapi import Request
+from fastapi import Request, Response
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from app.settings import get_settings
 
 FAILURE_WINDOW = 15 * 60
+SWEEP_EVERY = 10_000  # bookings between two sweeps of keys that have gone quiet
 
 
-class Limiter:
-    """Count events per key over a sliding window."""
+@dataclass(frozen=True)
+class Pace:
+    """`free` failures per window, then one try per interval: `first` seconds, doubling with
+    each further failure up to `cap`."""
 
-    def __init__(self) -> None:
-        self._events: dict[tuple[str, str], deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+    free: int
+    first: float
+    cap: float
 
-    def wait(self, bucket: str, key: str, limit: int, window: float) -> int:
-        """Return 0 if the key has had fewer than `limit` events lately, else seconds to wait."""
-        now = time.monotonic()
-        with self._lock:
-            events = self._events[(bucket, key)]
-            while events and events[0] <= now - window:
-                events.popleft()
-            return 0 if len(events) < limit else max(1, int(events[0] + window - now) + 1)
-
-    def count(self, bucket: str, key: str) -> None:
-        """Record one event."""
-        with self._lock:
-            self._events[(bucket, key)].append(time.monotonic())
-
-    def reset(self) -> None:
-        """Forget everything (tests, or a restart)."""
-        with self._lock:
-            self._events.clear()
+    def interval(self, failures: int) -> float:
+        """Return the seconds between two tries of a key that has failed this often."""
+        return min(self.cap, self.first * 2 ** min(failures - self.free, 32))
 
 
-limiter = Limiter()
+Keys = list[tuple[str, Pace | None]]  # a key with no pace is counted, not paced
 
 
 class TooManyRequests(Exception):
@@ -51,6 +53,131 @@ class TooManyRequests(Exception):
     def __init__(self, retry_after: int) -> None:
         super().__init__(retry_after)
         self.retry_after = retry_after
+
+
+class Limiter:
+    """Count events per key over a sliding window, and give paced keys their turns.
+
+    `clock` and `sleep` can be replaced, so that tests move time by hand.
+    """
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.clock = clock
+        self.sleep = sleep
+        self._events: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self._turns: dict[tuple[str, str], float] = {}  # the next free turn of a paced key
+        self._bookings = 0
+        self._lock = threading.Lock()
+
+    def _recent(self, bucket: str, key: str, now: float, window: float) -> deque[float]:
+        events = self._events[(bucket, key)]
+        while events and events[0] <= now - window:
+            events.popleft()
+        return events
+
+    def wait(self, bucket: str, key: str, limit: int, window: float) -> int:
+        """Return 0 if the key has had fewer than `limit` events lately, else seconds to wait."""
+        now = self.clock()
+        with self._lock:
+            events = self._recent(bucket, key, now, window)
+            return 0 if len(events) < limit else max(1, int(events[0] + window - now) + 1)
+
+    def count(self, bucket: str, key: str) -> None:
+        """Record one event."""
+        with self._lock:
+            self._events[(bucket, key)].append(self.clock())
+
+    def book(self, bucket: str, keys: Keys, max_wait: float) -> tuple[float, float]:
+        """Book a try on every key, counted as a failure until forgiven; return when it was
+        booked and how many seconds it must wait for its turn.
+
+        Raise TooManyRequests, booking nothing, when its turn is more than max_wait away.
+        """
+        now = self.clock()
+        with self._lock:
+            turns = {}
+            for key, pace in keys:
+                failures = len(self._recent(bucket, key, now, FAILURE_WINDOW))
+                if pace is not None and failures >= pace.free:
+                    turn = max(now, self._turns.get((bucket, key), now))
+                    turns[key] = (turn, pace.interval(failures))
+            wait = max((turn for turn, _interval in turns.values()), default=now) - now
+            if wait > max_wait:
+                raise TooManyRequests(math.ceil(wait))
+            for key, (turn, interval) in turns.items():
+                self._turns[(bucket, key)] = turn + interval
+            for key, _pace in keys:
+                self._events[(bucket, key)].append(now)
+            self._bookings += 1
+            if self._bookings % SWEEP_EVERY == 0:
+                self._sweep(now)
+        return now, wait
+
+    def forgive(self, bucket: str, keys: Keys, booked: float) -> None:
+        """Take back the failure a booked try counted: it was right."""
+        with self._lock:
+            for key, _pace in keys:
+                try:
+                    self._events[(bucket, key)].remove(booked)
+                except ValueError:
+                    pass  # already out of the window
+
+    def _sweep(self, now: float) -> None:
+        """Forget the keys with no event in the window and no turn ahead."""
+        for name in list(self._events):
+            if not self._recent(*name, now, FAILURE_WINDOW):
+                del self._events[name]
+        for name in [name for name, turn in self._turns.items() if turn <= now]:
+            del self._turns[name]
+
+    def reset(self) -> None:
+        """Forget everything (tests, or a restart)."""
+        with self._lock:
+            self._events.clear()
+            self._turns.clear()
+
+
+limiter = Limiter()
+
+
+@dataclass
+class Attempt:
+    """One try at a code or password: a failure unless `succeeded()` is called.
+
+    `retry_after` > 0: refused untried, its turn was too far off.
+    """
+
+    bucket: str
+    keys: Keys = field(default_factory=list)
+    booked: float = 0.0
+    retry_after: int = 0
+
+    def succeeded(self) -> None:
+        """Say the code or password was right: it no longer counts as a failure."""
+        if self.keys and not self.retry_after:
+            limiter.forgive(self.bucket, self.keys, self.booked)
+
+
+async def admit(bucket: str, keys: Keys) -> Attempt:
+    """Wait for this try's turn, or return it refused if the turn is too far off."""
+    try:
+        booked, wait = limiter.book(bucket, keys, get_settings().pace_max_wait)
+    except TooManyRequests as slow:
+        return Attempt(bucket, retry_after=slow.retry_after)
+    if wait > 0:
+        await limiter.sleep(wait)
+    return Attempt(bucket, keys, booked)
+
+
+def admit_now(bucket: str, keys: Keys) -> Attempt:
+    """Book this try if its turn is now; else raise TooManyRequests (for a worker thread,
+    which must never wait)."""
+    booked, _wait = limiter.book(bucket, keys, 0)
+    return Attempt(bucket, keys, booked)
 
 
 def client_address(request: Request) -> str:
@@ -73,23 +200,60 @@ def check_card_rate(address: str, delegation_id: int) -> None:
         limiter.count(bucket, key)
 
 
-def _failure_keys(request: Request, name: str) -> list[tuple[str, int]]:
+def code_keys(request: Request) -> Keys:
+    """Access codes, typed, scanned or sent as a Bearer token, are paced per address."""
     settings = get_settings()
-    keys = [(f"address:{client_address(request)}", settings.failures_per_address)]
-    if name:
-        keys.append((f"name:{name}", settings.failures_per_name))
-    return keys
+    pace = Pace(settings.failures_per_address, settings.code_interval, settings.code_interval)
+    return [(f"address:{client_address(request)}", pace)]
 
 
-def check_failures(request: Request, bucket: str, name: str = "") -> None:
-    """Refuse another try while this address (or this username) has failed too often lately."""
-    for key, limit in _failure_keys(request, name):
-        wait = limiter.wait(bucket, key, limit, FAILURE_WINDOW)
-        if wait:
-            raise TooManyRequests(wait)
+def sign_in_keys(request: Request, username: str) -> Keys:
+    """Passwords are paced per address and per username; on a browser that signed in as this
+    username before, only by that browser's own failures (which still count for the name)."""
+    settings = get_settings()
+    name_pace = Pace(settings.failures_per_name, 1, settings.signin_interval_cap)
+    device = known_device(request)
+    if device is not None and username in device[1]:
+        return [(f"device:{device[0]}", name_pace), (f"name:{username}", None)]
+    address_pace = Pace(settings.failures_per_address, 1, 1)
+    return [(f"address:{client_address(request)}", address_pace), (f"name:{username}", name_pace)]
 
 
-def count_failure(request: Request, bucket: str, name: str = "") -> None:
-    """Remember a failed sign-in or a wrong access code."""
-    for key, _limit in _failure_keys(request, name):
-        limiter.count(bucket, key)
+# A browser an account signed in on: OWASP's "device cookie". Signed with the secret key,
+# it holds a random id (its own pace) and the usernames that signed in on it.
+DEVICE_COOKIE = "actioncards_device"
+DEVICE_LIFETIME = 365 * 24 * 3600
+DEVICE_NAMES = 10
+
+
+def _devices() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(get_settings().secret_key, salt="known-device")
+
+
+def known_device(request: Request) -> tuple[str, list[str]] | None:
+    """Return this browser's device id and the usernames known on it, if it has a valid mark."""
+    mark = request.cookies.get(DEVICE_COOKIE)
+    if not mark:
+        return None
+    try:
+        found = _devices().loads(mark, max_age=DEVICE_LIFETIME)
+    except BadSignature:
+        return None
+    if not isinstance(found, dict) or not isinstance(found.get("id"), str):
+        return None
+    names = found.get("names")
+    return found["id"], [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+
+
+def remember_device(request: Request, response: Response, username: str) -> None:
+    """Mark this browser as one the account signs in on; the mark outlives sign-out."""
+    device_id, names = known_device(request) or (secrets.token_urlsafe(16), [])
+    names = [username, *(n for n in names if n != username)][:DEVICE_NAMES]
+    response.set_cookie(
+        DEVICE_COOKIE,
+        _devices().dumps({"id": device_id, "names": names}),
+        max_age=DEVICE_LIFETIME,
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().secure_cookies,
+    )

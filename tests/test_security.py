@@ -1,15 +1,19 @@
 """Headers, forged posts, oversized bodies, floods and guessing, and hostile text."""
 
+import itertools
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.models import Card, Group, Meeting, User
+from app.access import display
+from app.limits import limiter
+from app.models import Card, DelegateSession, Group, Meeting, User
 from app.settings import get_settings
 from app.workspace import create_recommendation
 from tests.conftest import HOSTILE, PASSWORD, add_card, browser_like, code_for, sign_in_as
-from tests.helpers import cards, form_fields
+from tests.helpers import cards, error_for, form_fields, soup
 
 
 def test_every_response_carries_the_security_headers(client: TestClient) -> None:
@@ -110,22 +114,187 @@ def test_the_api_is_rate_limited_too(
     assert refused.status_code == 429 and "Retry-After" in refused.headers
 
 
-def test_sign_in_is_throttled_after_failures(client: TestClient, accounts: dict) -> None:
-    for _ in range(get_settings().failures_per_name):
-        assert client.post("/signin", data={"username": "ravi", "password": "x"}).status_code == 422
-    response = client.post("/signin", data={"username": "ravi", "password": PASSWORD})
-    assert response.status_code == 429
-    assert "Too many tries" in response.text and int(response.headers["retry-after"]) > 0
+class FakeTime:
+    """The limiter's clock and sleep, moved by hand: a paced request waits without waiting.
+
+    frozen: requests arrive together, as from many phones at once (waiting moves no clock).
+    """
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+        self.frozen = False
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        if not self.frozen:
+            self.now += seconds
 
 
-def test_codes_cannot_be_guessed_by_trying_many(
-    client: TestClient, mexico: str, monkeypatch: pytest.MonkeyPatch
+@pytest.fixture
+def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
+    fake = FakeTime()
+    monkeypatch.setattr(limiter, "clock", fake.clock, raising=False)
+    monkeypatch.setattr(limiter, "sleep", fake.sleep, raising=False)
+    return fake
+
+
+def wrong_codes(n: int) -> list[str]:
+    """Well-formed codes (from the alphabet, of the right length) that no delegation has."""
+    digits = "2346789"
+    return ["ZZZZ" + "".join(p) for p in itertools.islice(itertools.product(digits, repeat=4), n)]
+
+
+def signed_in_phones(session: Session) -> int:
+    session.expire_all()
+    return len(list(session.exec(select(DelegateSession))))
+
+
+def test_a_correct_code_gets_in_after_sixty_wrong_ones_from_its_address(
+    client: TestClient, mexico: str, fake_time: FakeTime
 ) -> None:
-    monkeypatch.setattr(get_settings(), "failures_per_address", 3)
-    for guess in ("AAAA2222", "AAAA2223", "AAAA2224"):
+    """Hundreds of phones share a venue's address: others' typos never lock a delegation out."""
+    settings = get_settings()
+    for guess in wrong_codes(60):
         assert client.post("/join", data={"code": guess}).status_code == 422
-    assert client.post("/join", data={"code": mexico}).status_code == 429
+    # Past the allowance each try waits for its turn, one a second, and is then tried.
+    paced = 60 - settings.failures_per_address
+    assert fake_time.slept == [settings.code_interval] * (paced - 1)
+    response = client.post("/join", data={"code": display(mexico)}, follow_redirects=False)
+    assert response.status_code == 303
+    assert fake_time.slept == [settings.code_interval] * paced
+    assert client.get(f"/j/{mexico}", follow_redirects=False).status_code == 303
+
+
+def test_guesses_faster_than_the_pace_wait_their_turn_or_are_refused_untried(
+    client: TestClient, session: Session, mexico: str, fake_time: FakeTime
+) -> None:
+    settings = get_settings()
+    fake_time.frozen = True  # all at once: each waits a second more than the one before
+    queue = int(settings.pace_max_wait / settings.code_interval) + 1
+    for guess in wrong_codes(settings.failures_per_address + queue):
+        assert client.post("/join", data={"code": guess}).status_code == 422
+    assert max(fake_time.slept) == settings.pace_max_wait
+    refused = client.post("/join", data={"code": mexico}, follow_redirects=False)
+    assert refused.status_code == 429
+    wait = int(queue * settings.code_interval)
+    assert refused.headers["retry-after"] == str(wait)
+    assert error_for(refused, "code") == (
+        f"Too many wrong codes were tried from this network. Wait {wait} seconds, then try again."
+    )
+    assert soup(refused).select_one("#code")["value"] == mexico
+    assert signed_in_phones(session) == 0  # refused before the code was even looked up
     assert client.get(f"/j/{mexico}").status_code == 429
+    fake_time.now += wait
+    assert client.get(f"/j/{mexico}", follow_redirects=False).status_code == 303
+
+
+def test_bearer_codes_are_paced_with_typed_ones(
+    app: FastAPI, client: TestClient, mexico: str, fake_time: FakeTime
+) -> None:
+    settings = get_settings()
+    fake_time.frozen = True
+    tried = settings.failures_per_address + int(settings.pace_max_wait / settings.code_interval) + 1
+    with TestClient(app) as script:
+        answers = [
+            script.get("/api/groups/global/cards", headers={"Authorization": f"Bearer {code}"})
+            for code in wrong_codes(120)
+        ]
+        assert [a.status_code for a in answers].count(401) == tried
+        assert [a.status_code for a in answers].count(429) == 120 - tried
+        assert "Too many tries" in answers[-1].json()["detail"]
+        assert int(answers[-1].headers["retry-after"]) > 0
+        # One bucket: the same address typing a code at /join waits its turn too.
+        assert client.post("/join", data={"code": mexico}).status_code == 429
+        fake_time.now += int(answers[-1].headers["retry-after"])
+        right = script.get(
+            "/api/groups/global/cards", headers={"Authorization": f"Bearer {mexico}"}
+        )
+        assert right.status_code == 200
+
+
+def test_a_form_post_with_a_bearer_code_takes_its_turn_too(
+    delegate: TestClient, session: Session, mexico: str, fake_time: FakeTime
+) -> None:
+    """POST /cards reads a Bearer code in a worker thread, which never waits: it says when."""
+    settings = get_settings()
+    fake_time.frozen = True
+    for code in wrong_codes(settings.failures_per_address + 2):
+        delegate.get("/api/groups/global/cards", headers={"Authorization": f"Bearer {code}"})
+    fields = form_fields(delegate.get("/cards/new?group=global"))
+    response = delegate.post("/cards", data=fields, headers={"Authorization": f"Bearer {mexico}"})
+    assert response.status_code == 429 and int(response.headers["retry-after"]) > 0
+    assert cards(session) == []
+
+
+def test_the_owner_signs_in_after_six_wrong_passwords(
+    client: TestClient, accounts: dict, fake_time: FakeTime
+) -> None:
+    for _ in range(6):
+        assert client.post("/signin", data={"username": "ravi", "password": "x"}).status_code == 422
+    response = client.post(
+        "/signin", data={"username": "Ravi ", "password": PASSWORD}, follow_redirects=False
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/groups"
+    assert fake_time.slept == [1.0]
+
+
+def test_guessing_a_password_is_paced_ever_slower(
+    client: TestClient, accounts: dict, fake_time: FakeTime
+) -> None:
+    settings = get_settings()
+    wrong = {"username": "ravi", "password": "x"}
+    for _ in range(settings.failures_per_name + 5):
+        assert client.post("/signin", data=wrong).status_code == 422
+    assert fake_time.slept == [1.0, 2.0, 4.0, 8.0]  # the next one would wait 16 s
+    refused = client.post("/signin", data={"username": "ravi", "password": PASSWORD})
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "16"
+    assert error_for(refused, "username") == (
+        "Too many wrong passwords were tried. Wait 16 seconds, then try again."
+    )
+    assert soup(refused).select_one("#username")["value"] == "ravi"
+    fake_time.now += 16
+    assert client.post("/signin", data=wrong).status_code == 422
+    capped = client.post("/signin", data=wrong)
+    assert capped.headers["retry-after"] == str(int(settings.signin_interval_cap))
+
+
+def test_a_known_browser_is_not_paced_by_attacks_on_its_account(
+    app: FastAPI, client: TestClient, accounts: dict, fake_time: FakeTime
+) -> None:
+    """The laptop Ravi signs in on every day keeps working while someone hammers "ravi"."""
+    sign_in_as(client, "ravi")
+    client.post("/signout")
+    fake_time.frozen = True
+    with browser_like(app) as attacker:
+        for _ in range(30):
+            attacker.post("/signin", data={"username": "ravi", "password": "guess"})
+        refused = attacker.post("/signin", data={"username": "ravi", "password": PASSWORD})
+        assert refused.status_code == 429
+        waited = list(fake_time.slept)
+        response = client.post(
+            "/signin", data={"username": "ravi", "password": PASSWORD}, follow_redirects=False
+        )
+        assert response.status_code == 303
+        assert fake_time.slept == waited
+        # Known as Ravi's, the laptop is a stranger for other accounts; a forged mark is none.
+        attacker.cookies.set("actioncards_device", client.cookies["actioncards_device"] + "x")
+        assert (
+            attacker.post("/signin", data={"username": "ravi", "password": PASSWORD}).status_code
+            == 429
+        )
+
+
+def test_a_known_browser_guessing_is_paced_on_its_own(
+    client: TestClient, accounts: dict, fake_time: FakeTime
+) -> None:
+    sign_in_as(client, "ravi")
+    for _ in range(get_settings().failures_per_name + 2):
+        assert client.post("/signin", data={"username": "ravi", "password": "x"}).status_code == 422
+    assert fake_time.slept == [1.0]
 
 
 def test_a_bogus_bearer_code_does_not_switch_off_the_same_origin_check(

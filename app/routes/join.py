@@ -8,10 +8,10 @@ from app import auth, i18n
 from app.access import find_active
 from app.cards import delegation_cards
 from app.db import SessionDep
-from app.deps import SESSION_KEY, MaybeDelegate, MaybeUser, MeetingDep
+from app.deps import SESSION_KEY, MaybeDelegate, MaybeUser, MeetingDep, SlipCode, TypedCode
 from app.forms import FormData, safe_next
-from app.i18n import _
-from app.limits import check_failures, count_failure
+from app.i18n import _, ngettext
+from app.limits import Attempt
 from app.meetings import meeting_groups
 from app.models import AccessCode, Delegation
 from app.settings import get_settings
@@ -48,35 +48,52 @@ def read_join(request: Request, meeting: MeetingDep, next: str = "/") -> Respons
 
 @router.post("/join")
 def create_sign_in(
-    request: Request, session: SessionDep, meeting: MeetingDep, form: FormData
+    request: Request, session: SessionDep, meeting: MeetingDep, form: FormData, turn: TypedCode
 ) -> Response:
     """Sign the phone in with a typed code, or say clearly that the code does not work."""
     typed, target = form.get("code", ""), safe_next(form.get("next"))
-    check_failures(request, "codes")
+    if turn.retry_after:
+        return _refused(request, meeting, target, typed, turn)
     access = find_active(session, meeting, typed)
     if access is None:
-        count_failure(request, "codes")
         error = _("This code does not work. Check it against your slip, or ask the secretariat.")
         if not typed.strip():
             error = _("Type the code printed on your delegation's slip.")
         context = {"meeting": meeting, "next": target, "code": typed[:40], "error": error}
         return render(request, "join/join.html", context, status_code=422)
+    turn.succeeded()
     return _sign_in(request, session, meeting, target, access=access)
 
 
 @router.get("/j/{code}")
 def read_slip_link(
-    request: Request, session: SessionDep, meeting: MeetingDep, code: str
+    request: Request, session: SessionDep, meeting: MeetingDep, code: str, turn: SlipCode
 ) -> Response:
     """Sign in from the QR code on a slip; a bad code lands on the join form with a message."""
-    check_failures(request, "codes")
+    if turn.retry_after:
+        return _refused(request, meeting, "/", code, turn)
     access = find_active(session, meeting, code)
     if access is None:
-        count_failure(request, "codes")
         error = _("This code does not work. Check it against your slip, or ask the secretariat.")
         context = {"meeting": meeting, "next": "/", "code": code[:40], "error": error}
         return render(request, "join/join.html", context, status_code=404)
+    turn.succeeded()
     return _sign_in(request, session, meeting, "/", access=access)
+
+
+def _refused(
+    request: Request, meeting: MeetingDep, target: str, typed: str, turn: Attempt
+) -> Response:
+    """Show the join form again, the code kept: this address must wait before trying it."""
+    error = ngettext(
+        "Too many wrong codes were tried from this network. Wait %(num)s second, then try again.",
+        "Too many wrong codes were tried from this network. Wait %(num)s seconds, then try again.",
+        turn.retry_after,
+    )
+    context = {"meeting": meeting, "next": target, "code": typed[:40], "error": error}
+    response = render(request, "join/join.html", context, status_code=429)
+    response.headers["Retry-After"] = str(turn.retry_after)
+    return response
 
 
 def _sign_in(

@@ -12,12 +12,13 @@ from app.deps import (
     USER_KEY,
     CurrentUser,
     MeetingDep,
+    PasswordAttempt,
     RowId,
     Secretariat,
 )
 from app.forms import FormData, safe_next
-from app.i18n import _
-from app.limits import check_failures, count_failure
+from app.i18n import _, ngettext
+from app.limits import remember_device
 from app.meetings import meeting_groups
 from app.models import Group, RapporteurGroup, User, ident
 from app.review import open_counts, review_states
@@ -35,27 +36,37 @@ def read_sign_in(request: Request, meeting: MeetingDep, next: str = "") -> Respo
 
 @router.post("/signin")
 def create_user_sign_in(
-    request: Request, session: SessionDep, meeting: MeetingDep, form: FormData
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    form: FormData,
+    turn: PasswordAttempt,
 ) -> Response:
     """Sign an account in with a fresh session, or say that the name or password is wrong."""
     username, target = form.get("username", ""), safe_next(form.get("next"), "")
-    name = username.strip().lower()[:80]
-    check_failures(request, "signin", name)
+    context = {"meeting": meeting, "next": target, "username": username[:80]}
+    if turn.retry_after:
+        error = ngettext(
+            "Too many wrong passwords were tried. Wait %(num)s second, then try again.",
+            "Too many wrong passwords were tried. Wait %(num)s seconds, then try again.",
+            turn.retry_after,
+        )
+        context["error"] = error
+        refused = render(request, "staff/signin.html", context, status_code=429)
+        refused.headers["Retry-After"] = str(turn.retry_after)
+        return refused
     user = auth.authenticate(session, username, form.get("password", ""))
     if user is None:
-        count_failure(request, "signin", name)
-        context = {
-            "meeting": meeting,
-            "next": target,
-            "username": username[:80],
-            "error": _("Wrong username or password."),
-        }
+        context["error"] = _("Wrong username or password.")
         return render(request, "staff/signin.html", context, status_code=422)
+    turn.succeeded()
     old = request.session.get(USER_KEY)
     if isinstance(old, str):
         auth.end_session(session, old)
     request.session[USER_KEY] = auth.start_session(session, user)
-    return RedirectResponse(target or home_page(user), status_code=303)
+    response = RedirectResponse(target or home_page(user), status_code=303)
+    remember_device(request, response, user.username)
+    return response
 
 
 def home_page(user: User) -> str:
