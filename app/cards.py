@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel, col, select
 
-from app import audit
+from app import audit, embedding
 from app.audit import delegation_actor
 from app.i18n import _
 from app.models import AuditEvent, Card, CardVersion, Delegation, Group, Meeting, ident, utcnow
@@ -141,6 +141,7 @@ def create_card(
     try:
         insert_rows(session, rows)
         session.commit()
+        embedding.cards_changed(session)
     except IntegrityError:
         # The same card arrived twice at once; the other request stored it.
         session.rollback()

@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app import auth
+from app import auth, embedding
 from app.cards import Rows, form_answers, insert_rows, new_card, read_card_input, taken_ids
 from app.db import new_session
 from app.limits import TooManyRequests, check_card_rate
@@ -69,6 +69,7 @@ def store_batch(session: Session, batch: list[Submission]) -> list[bool]:
     if rows:
         insert_rows(session, rows)
         session.commit()
+        embedding.cards_changed(session)
     return stored
 
 

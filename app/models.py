@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # Names for constraints, so that migrations can drop and rename them on every database.
@@ -123,6 +123,16 @@ class Card(SQLModel, table=True):
     seq: int | None = Field(default=None, unique=True)
     # The answers and author's name folded for searching: no case, no accents (app.search).
     search_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class CardVector(SQLModel, table=True):
+    """A card's sentence vector, for comparing it with other cards (app.similarity)."""
+
+    card_id: str = Field(foreign_key="card.id", primary_key=True, max_length=36)
+    model: str = Field(max_length=40)  # vectors of different models are not comparable
+    card_version: int  # the version of the card it was computed from: older means stale
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # float32, unit length
+    computed_at: datetime = Field(default_factory=utcnow)
 
 
 class CardVersion(SQLModel, table=True):

@@ -37,7 +37,11 @@ def like_pattern(text: str) -> str:
 def matching_delegations(session: Session, folded: str) -> list[int]:
     """Return the ids of delegations whose name, stored or in any interface language, has it."""
     rows = session.exec(select(Delegation.id, Delegation.name, Delegation.iso2))
-    return [id_ for id_, name, iso2 in rows if any(folded in n for n in _folded_names(name, iso2))]
+    return [
+        id_
+        for id_, name, iso2 in rows
+        if id_ is not None and any(folded in n for n in _folded_names(name, iso2))
+    ]
 
 
 @lru_cache(maxsize=4096)

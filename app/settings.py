@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     # Mark cookies Secure; turn on behind HTTPS.
     secure_cookies: bool = False
     default_language: str = "en"
+    # What compares cards (app.similarity): "sentence", the multilingual model, or "words".
+    encoder: str = "sentence"
+    # Compute card vectors in a thread of each server as cards arrive (off for tests).
+    embed_in_background: bool = True
     # Rate limits. A venue's Wi-Fi puts hundreds of phones behind one address: per-address
     # limits are generous, per-delegation and per-username ones are tight.
     cards_per_minute_per_delegation: int = 30

@@ -1,0 +1,137 @@
+"""Card vectors: computed off the request path, stored, recomputed when a card changes.
+
+A delegate's answer never waits for the model: storing a card wakes a thread of the server's
+own (one per database), which embeds every card whose vector is missing or older than the
+card, a batch at a time, and sleeps again. `python -m app embed-cards` does the same from
+the command line for whatever is missing (a backfill, or a server without the thread).
+"""
+
+import logging
+import threading
+import weakref
+from collections.abc import Sequence
+
+import numpy as np
+from sqlalchemy import Engine, or_
+from sqlmodel import Session, col, select
+
+from app.db import new_session
+from app.models import Card, CardVector, Group, utcnow
+from app.settings import get_settings
+from app.similarity import Encoder, Vectors, encoder
+
+BATCH = 64
+log = logging.getLogger(__name__)
+
+
+def card_text(card: Card, group: Group) -> str:
+    """Return what a card says, for comparing it: its main answer, or all of them."""
+    main = next((q["key"] for q in group.questions if q.get("required")), "")
+    text = card.answers.get(main, "").strip()
+    return text or " ".join(v for v in card.answers.values() if v.strip())
+
+
+def pending(session: Session, model: str, limit: int = BATCH) -> list[tuple[Card, Group]]:
+    """Return cards whose vector for this model is missing or older than the card."""
+    query = (
+        select(Card, Group)
+        .join(Group, col(Group.id) == Card.group_id)
+        .outerjoin(CardVector, col(CardVector.card_id) == Card.id)
+        .where(
+            or_(
+                col(CardVector.card_id).is_(None),
+                col(CardVector.model) != model,
+                col(CardVector.card_version) != col(Card.version),
+            )
+        )
+        .order_by(col(Card.seq))
+        .limit(limit)
+    )
+    return list(session.exec(query).all())
+
+
+def embed_pending(session: Session, using: Encoder | None = None, limit: int = BATCH) -> int:
+    """Embed one batch of the cards that need it; return how many were embedded."""
+    using = using or encoder()
+    cards = pending(session, using.name, limit)
+    if not cards:
+        return 0
+    vectors = using.encode([card_text(card, group) for card, group in cards])
+    for (card, _group), vector in zip(cards, vectors, strict=True):
+        row = session.get(CardVector, card.id) or CardVector(
+            card_id=card.id, model=using.name, card_version=card.version, vector=b""
+        )
+        row.model, row.card_version = using.name, card.version
+        row.vector, row.computed_at = vector.astype(np.float32).tobytes(), utcnow()
+        session.add(row)
+    session.commit()
+    return len(cards)
+
+
+def embed_all(session: Session, using: Encoder | None = None) -> int:
+    """Embed every card that needs it; return how many were embedded."""
+    total = 0
+    while done := embed_pending(session, using):
+        total += done
+    return total
+
+
+def vectors_of(rows: Sequence[CardVector]) -> Vectors:
+    """Return stored vectors as one matrix, a row each."""
+    if not rows:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.stack([np.frombuffer(row.vector, dtype=np.float32) for row in rows])
+
+
+class Embedder:
+    """The thread that embeds a database's new and changed cards.
+
+    Woken when cards are stored or edited, and every SWEEP seconds anyway: a card edited
+    while a batch was being embedded is caught by the next pass.
+    """
+
+    SWEEP = 30.0
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = weakref.ref(engine)
+        self._wanted = threading.Event()
+        self._started = False
+        self._lock = threading.Lock()
+
+    def wake(self) -> None:
+        """Say that cards changed; start the thread on first use."""
+        self._wanted.set()
+        with self._lock:
+            start, self._started = not self._started, True
+        if start:
+            threading.Thread(target=self._run, name="card-embedder", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            self._wanted.wait(self.SWEEP)
+            self._wanted.clear()
+            engine = self._engine()
+            if engine is None:  # the database is gone (a test's, or a restart)
+                return
+            try:
+                with new_session(engine) as session:
+                    while embed_pending(session):
+                        pass
+            except Exception:  # tried again at the next card or sweep; pages show no hints
+                log.exception("embedding cards failed")
+            del engine
+
+
+_embedders: "weakref.WeakKeyDictionary[Engine, Embedder]" = weakref.WeakKeyDictionary()
+_registry_lock = threading.Lock()
+
+
+def cards_changed(session: Session) -> None:
+    """Wake the embedder of the session's database, where the settings run one."""
+    if not get_settings().embed_in_background:
+        return
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    with _registry_lock:
+        embedder = _embedders.setdefault(engine, Embedder(engine))
+    embedder.wake()
