@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from app.access import display
 from app.models import Card, Group, User
 from app.workspace import create_recommendation, create_tag, set_aside, set_tag
-from tests.browser import CHROMIUM_ARGS, needs_chromium, serve  # noqa: F401
+from tests.browser import CHROMIUM_ARGS, PHONE, needs_chromium, serve  # noqa: F401
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, needs_chromium]
@@ -253,9 +253,11 @@ def test_the_target_check_measures_all_but_links_in_a_sentence(page: Page) -> No
     ]
 
 
-# At 200% zoom a 1280 x 800 laptop shows 640 x 400 CSS px: nothing may need sideways scrolling,
-# and every control must be inside the page's width and not covered once scrolled to.
+# At 200% zoom a 1280 x 800 laptop shows 640 x 400 CSS px, and a phone is 390 px wide: nothing
+# may need sideways scrolling, and every control must be inside the page's width and not covered
+# once scrolled to.
 ZOOM = {"width": 640, "height": 400}
+REFLOW = {"200% zoom": ZOOM, "phone": PHONE}
 UNREACHABLE = (
     "() => {"
     + SHOWN
@@ -277,15 +279,17 @@ UNREACHABLE = (
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
-def test_pages_reflow_at_200_percent_zoom(
+@pytest.mark.parametrize("size", REFLOW)
+def test_pages_reflow_at_200_percent_zoom_and_on_a_phone(
     browser: Browser,
     live_url: str,
     mexico: str,
     accounts: dict[str, User],
     sorted_cards: list[Card],
     language: str,
+    size: str,
 ) -> None:
-    context = browser.new_context(viewport=ZOOM)
+    context = browser.new_context(viewport=REFLOW[size])
     context.add_cookies([{"name": "lang", "value": language, "url": live_url}])
     page = context.new_page()
     found = {}
