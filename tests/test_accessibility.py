@@ -312,6 +312,56 @@ def test_the_reflow_check_sees_a_page_too_wide_and_a_covered_control(page: Page)
     assert problems == ['cut off: <input size="120">', "covered: <button>Covered</button>"]
 
 
+# Every disclosure shows a marker whose shape says whether it is open: the ::before that app.css
+# draws, or the browser's own (a summary shown as a list item). Each summary is shown closed,
+# then open, then left as it was; what is returned is every summary's pair of markers.
+MARKERS = """() => [...document.querySelectorAll("details > summary")]
+  .filter(s => s.checkVisibility({visibilityProperty: true})).map(s => {
+    const details = s.parentElement, was = details.open;
+    const marker = () => {
+      const before = getComputedStyle(s, "::before").content;
+      if (before && before !== "none" && before !== "normal") return before.split(" / ")[0];
+      const style = getComputedStyle(s);
+      if (style.display === "list-item" && style.listStyleType !== "none")
+        return details.open ? "list-item, open" : "list-item, closed";
+      return "none";
+    };
+    const shapes = [false, true].map(open => { details.open = open; return marker(); });
+    details.open = was;
+    return [...shapes, s.textContent.trim().slice(0, 40)];
+  })"""
+
+
+@pytest.mark.parametrize(
+    ("language", "closed", "opened"), [("en", '"▸"', '"▾"'), ("ar", '"◂"', '"▾"')]
+)
+def test_every_disclosure_shows_whether_it_is_open(
+    browser: Browser,
+    live_url: str,
+    mexico: str,
+    accounts: dict[str, User],
+    sorted_cards: list[Card],
+    language: str,
+    closed: str,
+    opened: str,
+) -> None:
+    context = browser.new_context(viewport=PHONE)
+    context.add_cookies([{"name": "lang", "value": language, "url": live_url}])
+    page = context.new_page()
+    seen, wrong = 0, {}
+    for walk in (delegate_pages(page, live_url, mexico), workspace_pages(page, live_url)):
+        for name in walk:
+            page.wait_for_load_state("load")
+            page.evaluate(OPEN_DETAILS)  # summaries inside others are checked too
+            for shut, open_, text in measure(page, MARKERS):
+                seen += 1
+                if (shut, open_) != (closed, opened):
+                    wrong.setdefault(name, []).append(f"{shut} / {open_}: {text}")
+    context.close()
+    assert wrong == {}
+    assert seen > 10  # the progress box, recommendations, versions, figures, remarks
+
+
 # What moves on the page: running animations, and elements (or their ::before, ::after) that
 # would animate or transition for longer than 0.01 s.
 MOVING = """() => {
