@@ -14,7 +14,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from app import audit, embedding
 from app.audit import delegation_actor
-from app.i18n import _
+from app.i18n import _, format_number, ngettext
 from app.models import AuditEvent, Card, CardVersion, Delegation, Group, Meeting, ident, utcnow
 from app.search import card_search_text
 
@@ -70,10 +70,12 @@ def read_card_input(
     elif not intake_open(meeting, card.group):
         card.errors["group"] = _("This group no longer takes cards: its intake is closed.")
     if len(card.author_name) > AUTHOR_MAX:
-        card.errors["author_name"] = _(
-            "Keep the name under %(max)s characters (now %(count)s).",
-            max=AUTHOR_MAX,
-            count=len(card.author_name),
+        card.errors["author_name"] = ngettext(
+            "Keep the name under %(num)s character (now %(count)s).",
+            "Keep the name under %(num)s characters (now %(count)s).",
+            AUTHOR_MAX,
+            num=format_number(AUTHOR_MAX),
+            count=format_number(len(card.author_name)),
         )
     if card.language not in meeting.languages:
         card.errors["language"] = _("Choose the language the card is written in.")
@@ -94,10 +96,13 @@ def _read_answers(card: CardInput, group: Group, answers: dict[str, Any]) -> Non
         if question["required"] and not text:
             card.errors[f"answers.{key}"] = _("This answer is required.")
         elif len(text) > limit:
-            card.errors[f"answers.{key}"] = _(
-                "Keep this answer under %(max)s characters (now %(count)s).",
-                max=limit,
-                count=len(text),
+            # The limit is written as the form's hint writes it (cards/form.html): format_number.
+            card.errors[f"answers.{key}"] = ngettext(
+                "Keep this answer under %(num)s character (now %(count)s).",
+                "Keep this answer under %(num)s characters (now %(count)s).",
+                limit,
+                num=format_number(limit),
+                count=format_number(len(text)),
             )
     card.answers = {k: v for k, v in card.answers.items() if v}
 

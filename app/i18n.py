@@ -12,6 +12,7 @@ from babel import Locale
 from babel.dates import format_datetime, format_interval
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
 CATALOGS = Path(__file__).parent / "translations"
@@ -132,6 +133,11 @@ def text_direction(language: str) -> str:
 def format_time(moment: datetime, timezone: str = "UTC") -> str:
     """Format a timestamp in the meeting's time zone and the current language."""
     return format_datetime(moment.astimezone(ZoneInfo(timezone)), "medium", locale=get_language())
+
+
+def format_number(number: int) -> str:
+    """Format a number as the current language writes it ("1,000", "1.000", "1 000")."""
+    return str(format_decimal(number, locale=get_language()))
 
 
 def format_dates(start: date, end: date) -> str:

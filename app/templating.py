@@ -38,6 +38,7 @@ env.filters["delegation_name"] = lambda d: i18n.delegation_name(d.name, d.iso2)
 env.globals.update(
     language_name=i18n.language_name,
     format_time=i18n.format_time,
+    format_number=i18n.format_number,
     format_dates=i18n.format_dates,
     text_direction=i18n.text_direction,
     plural_samples=lambda: i18n.plural_samples(i18n.get_language()),

@@ -13,14 +13,19 @@
   var OFFLINE_READY = !!(window.indexedDB && window.fetch && window.Promise && window.FormData &&
     window.URLSearchParams && window.DOMParser && Array.from);
 
-  // Show "123 / 1000" under each answer while typing, and warn past the limit
+  // Show "123 / 1,000" under each answer while typing, and warn past the limit
   // (the server refuses it with a message, but nobody should have to find out that way).
+  // The limit is written as the server writes it in the hint and the error (data-max-text); the
+  // count as Babel would: digits 0-9, grouped from 1,000 on.
+  var NUMBER = window.Intl && Intl.NumberFormat ? new Intl.NumberFormat(
+    document.documentElement.lang || undefined, {numberingSystem: "latn", useGrouping: "always"}) : null;
+
   function counter(textarea) {
     var out = document.querySelector('[data-counter-for="' + textarea.id + '"]');
     if (!out) return;
     var max = parseInt(textarea.dataset.max, 10);
     var used = Array.from(textarea.value).length;
-    out.textContent = used + " / " + max;
+    out.textContent = (NUMBER ? NUMBER.format(used) : used) + " / " + (out.dataset.maxText || max);
     out.classList.toggle("over", used > max);
   }
 

@@ -106,7 +106,7 @@ def test_validation_matches_the_form(client: TestClient, mexico: str, session: S
     errors = {tuple(e["loc"]): e["msg"] for e in response.json()["detail"]}
     assert errors == {
         ("body", "answers", "commitments"): "This answer is required.",
-        ("body", "answers", "priorities"): "Keep this answer under 1000 characters (now 1001).",
+        ("body", "answers", "priorities"): "Keep this answer under 1,000 characters (now 1,001).",
         ("body", "answers", "wishes"): "This group does not ask this question.",
         ("body", "language"): "Choose the language the card is written in.",
         ("body", "author_name"): "Keep the name under 120 characters (now 121).",

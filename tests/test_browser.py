@@ -48,7 +48,7 @@ def test_delegate_flow_on_a_phone(page: Page, live_url: str, mexico: str, sessio
 
     commitment = page.get_by_label("Actionable commitments for the Global Compact")
     commitment.fill("End the immigration detention of children.")
-    expect(page.locator('[data-counter-for="answer-commitments"]')).to_have_text("42 / 1000")
+    expect(page.locator('[data-counter-for="answer-commitments"]')).to_have_text("42 / 1,000")
     page.get_by_label("Means of implementation").fill("Alternatives to detention, case management.")
     page.get_by_label("Your name").fill("Lucía Ramírez")
     page.get_by_role("button", name="Send card").click()
@@ -81,7 +81,7 @@ def test_the_counter_warns_past_the_limit(page: Page, live_url: str, mexico: str
     page.goto(f"{live_url}/cards/new?group=global")
     page.get_by_label("Partnerships needed").fill("x" * 1001)
     counter = page.locator('[data-counter-for="answer-partnerships"]')
-    expect(counter).to_have_text("1001 / 1000")
+    expect(counter).to_have_text("1,001 / 1,000")
     expect(counter).to_have_class("counter over")
 
 

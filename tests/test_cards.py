@@ -104,9 +104,9 @@ def test_missing_commitment_is_refused_next_to_the_field_and_text_kept(
             "answers.commitments",
             "answer-commitments",
             "x" * 1001,
-            "under 1000 characters (now 1001)",
+            "under 1,000 characters (now 1,001)",
         ),
-        ("answers.means", "answer-means", "y" * 1200, "under 1000 characters (now 1200)"),
+        ("answers.means", "answer-means", "y" * 1200, "under 1,000 characters (now 1,200)"),
         ("author_name", "author_name", "z" * 121, "under 120 characters (now 121)"),
         ("language", "language", "klingon", "Choose the language the card is written in."),
         ("group", "group", "atlantis", "Choose the action group this card is for."),
@@ -126,6 +126,38 @@ def test_each_limit_is_explained_next_to_its_field(
         if field != "language":  # a select can only show its own options
             assert form_fields(response)[field] == value
     assert cards(session) == []
+
+
+@pytest.mark.parametrize(("language", "limit"), [("en", "1,000"), ("es", "1.000")])
+def test_the_hint_and_the_error_state_the_limit_alike(
+    delegate: TestClient, session: Session, language: str, limit: str
+) -> None:
+    delegate.cookies.set("lang", language)
+    form = delegate.get("/cards/new?group=global")
+    hint = soup(form).select_one('[data-counter-for="answer-means"]')
+    assert limit in hint.get_text()
+    assert hint["data-max-text"] == limit  # what the counter shows once JavaScript runs
+    fields = form_fields(form) | {"answers.commitments": COMMITMENT, "answers.means": "y" * 1001}
+    response = delegate.post("/cards", data=fields)
+    assert response.status_code == 422
+    error = error_for(response, "answer-means")
+    assert limit in error and "1000" not in error
+    assert cards(session) == []
+
+
+def test_a_limit_of_one_character_is_said_in_the_singular(
+    delegate: TestClient, session: Session
+) -> None:
+    group = session.exec(select(Group).where(Group.slug == "global")).one()
+    group.questions = [q | {"max_length": 1} if q["key"] == "means" else q for q in group.questions]
+    session.add(group)
+    session.commit()
+    form = delegate.get("/cards/new?group=global")
+    hint = soup(form).select_one('[data-counter-for="answer-means"]')
+    assert hint.get_text(strip=True) == "Up to 1 character."
+    fields = form_fields(form) | {"answers.commitments": COMMITMENT, "answers.means": "ab"}
+    error = error_for(delegate.post("/cards", data=fields), "answer-means")
+    assert error == "Keep this answer under 1 character (now 2)."
 
 
 def test_limits_count_characters_not_bytes_and_line_breaks_once(

@@ -35,7 +35,7 @@ from app.deps import (
     named_group,
 )
 from app.forms import FormData
-from app.i18n import _, get_language
+from app.i18n import _, get_language, ngettext
 from app.intake import Submission, intake_for
 from app.limits import TooManyRequests, check_card_rate, client_address
 from app.meetings import meeting_groups
@@ -121,10 +121,12 @@ def _create_card_from_form(request: Request, session: Session, form: dict[str, s
 
 
 def _too_fast(slow: TooManyRequests) -> str:
-    return _(
-        "Your delegation is sending cards very fast. Wait %(seconds)s seconds, then send again:"
+    return ngettext(
+        "Your delegation is sending cards very fast. Wait %(num)s second, then send again:"
         " your text is kept.",
-        seconds=slow.retry_after,
+        "Your delegation is sending cards very fast. Wait %(num)s seconds, then send again:"
+        " your text is kept.",
+        slow.retry_after,
     )
 
 
