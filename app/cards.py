@@ -288,6 +288,14 @@ def withdraw_card(session: Session, stored: Card, actor: audit.Actor) -> None:
     _next_version(session, stored, "withdraw", actor)
 
 
+def reinstate_card(session: Session, stored: Card, actor: audit.Actor) -> None:
+    """Bring back a withdrawn card: the rapporteurs count it again, as its next version."""
+    if stored.status == "active":
+        return
+    stored.status = "active"
+    _next_version(session, stored, "reinstate", actor)
+
+
 def _next_version(session: Session, stored: Card, action: str, actor: audit.Actor) -> None:
     stored.version += 1
     stored.updated_at = utcnow()

@@ -141,3 +141,43 @@ def test_the_switcher_speaks_spanish_and_remembers(page: Page, live_url: str, me
     expect(page.get_by_role("heading", name="Redactar una tarjeta")).to_be_visible()
     page.goto(f"{live_url}/cards/new?group=global")
     expect(page.get_by_label("Grupo de acción")).to_have_value("global")
+
+
+def test_the_delegate_hears_what_each_change_did_and_restores_a_card(
+    page: Page, live_url: str, mexico: str, session: Session
+) -> None:
+    sign_in(page, live_url, mexico)
+    page.goto(f"{live_url}/cards/new?group=human")
+    page.get_by_label("Actionable commitments for the Global Compact").fill("Firewalls.")
+    page.get_by_role("button", name="Send card").click()
+    page.get_by_role("link", name="Edit").click()
+    page.get_by_label("Actionable commitments for the Global Compact").fill(
+        "Firewalls, everywhere."
+    )
+    page.get_by_role("button", name="Save changes").click()
+    status = page.get_by_role("status").filter(has_text="Changes saved.")
+    expect(status).to_be_focused()  # read out first; Tab goes on to the actions
+
+    history = page.locator("details.history")
+    summary = history.locator("summary")
+    marker = "e => getComputedStyle(e, '::before').content"
+    closed = summary.evaluate(marker)
+    summary.click()
+    expect(history).to_have_attribute("open", "")
+    expect(history.get_by_text("Firewalls, everywhere.")).to_be_visible()
+    assert summary.evaluate(marker) not in (closed, "none", "normal")
+
+    page.get_by_role("link", name="Withdraw").click()
+    page.get_by_role("button", name="Withdraw card").click()
+    expect(page.get_by_role("status").filter(has_text="Card withdrawn.")).to_be_focused()
+    expect(page.locator(".stored .badge")).to_have_text("Withdrawn")
+    page.get_by_role("button", name="Restore card").click()
+    expect(page.get_by_role("status").filter(has_text="Card restored.")).to_be_focused()
+    expect(page.locator(".stored .badge")).to_have_count(0)
+    expect(page.get_by_role("link", name="Withdraw")).to_be_visible()
+    assert_fits_the_phone(page)
+    [card] = cards(session)
+    assert card.status == "active"
+    assert [v.action for v in versions(session, card.id)] == [
+        "create", "edit", "withdraw", "reinstate",
+    ]  # fmt: skip

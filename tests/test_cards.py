@@ -5,11 +5,12 @@ import threading
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx2 import Response
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from app.models import Group, Meeting
-from tests.conftest import add_card, browser_like, code_for
+from app.models import AuditEvent, Group, Meeting, User
+from tests.conftest import add_card, browser_like, code_for, sign_in_as
 from tests.helpers import cards, error_for, form_fields, soup, versions
 
 COMMITMENT = "Reduce the cost of remittances below 3% by 2030, with transparent fees."
@@ -237,6 +238,77 @@ def test_delegate_withdraws_a_card_and_its_history_stays(
     assert COMMITMENT in response.text  # still readable
 
 
+def confirmation(response: Response) -> str:
+    """Return the text of the page's confirmation, which focus starts on to be read out."""
+    [box] = soup(response).select("[role=status][autofocus]")
+    assert box["tabindex"] == "-1"
+    return box.get_text(" ", strip=True)
+
+
+def test_after_an_edit_the_delegate_is_told_it_was_saved(delegate: TestClient) -> None:
+    fields = new_card_form(delegate) | {"answers.commitments": "First wording."}
+    delegate.post("/cards", data=fields)
+    edit = form_fields(delegate.get(f"/cards/{fields['card_id']}/edit"))
+    response = delegate.post(f"/cards/{fields['card_id']}/edit", data=edit)  # nothing changed
+    assert confirmation(response).startswith("Nothing to save:")
+    edit["answers.commitments"] = "Better wording."
+    response = delegate.post(f"/cards/{fields['card_id']}/edit", data=edit)
+    assert confirmation(response).startswith("Changes saved.")
+    assert "Card received." not in response.text
+
+
+def test_a_withdrawn_card_comes_back_while_intake_is_open(
+    delegate: TestClient, app: FastAPI, session: Session, accounts: dict[str, User]
+) -> None:
+    fields = new_card_form(delegate, "human") | {"answers.commitments": COMMITMENT}
+    delegate.post("/cards", data=fields)
+    card_id = fields["card_id"]
+    withdrawn = delegate.post(f"/cards/{card_id}/withdraw")
+    assert confirmation(withdrawn).startswith("Card withdrawn.")
+    restore = soup(withdrawn).select_one(f"form[action='/cards/{card_id}/restore']")
+    assert restore.select_one("button").get_text(strip=True) == "Restore card"
+
+    response = delegate.post(f"/cards/{card_id}/restore")
+    assert response.status_code == 200
+    assert confirmation(response).startswith("Card restored.")
+    assert "/edit" in response.text and "Restore card" not in response.text
+    [card] = cards(session)
+    assert (card.status, card.version) == ("active", 3)
+    assert [v.action for v in versions(session, card_id)] == ["create", "withdraw", "reinstate"]
+    assert versions(session, card_id)[-1].answers == {"commitments": COMMITMENT}
+    assert "restored" in response.text  # in the history
+    [event] = session.exec(select(AuditEvent).where(AuditEvent.action == "card.reinstate")).all()
+    assert (event.actor_name, event.target_id) == ("Mexico", card_id)
+
+    with browser_like(app) as ravi:  # the rapporteurs count it again
+        sign_in_as(ravi, "ravi")
+        workspace = soup(ravi.get("/groups/human"))
+        [shown] = workspace.select(".ws-card")
+        assert "place-withdrawn" not in shown["class"]
+        assert not shown.select(".badge.withdrawn")
+        assert not soup(ravi.get("/groups/human?status=withdrawn")).select(".ws-card")
+
+
+def test_a_withdrawn_card_stays_withdrawn_once_intake_closes(
+    delegate: TestClient, session: Session
+) -> None:
+    fields = new_card_form(delegate, "human") | {"answers.commitments": COMMITMENT}
+    delegate.post("/cards", data=fields)
+    card_id = fields["card_id"]
+    delegate.post(f"/cards/{card_id}/withdraw")
+    close_intake(session, "human")
+    page = delegate.get(f"/cards/{card_id}")
+    assert "Restore card" not in page.text
+    assert "can no longer be restored" in page.text
+    response = delegate.post(f"/cards/{card_id}/restore")  # from a page opened before
+    assert response.status_code == 409
+    [alert] = soup(response).select("[role=alert]")
+    assert "intake is closed" in alert.get_text()
+    [card] = cards(session)
+    assert (card.status, card.version) == ("withdrawn", 2)
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "card.reinstate")).all() == []
+
+
 def test_the_list_shows_the_delegations_own_cards(delegate: TestClient, client: TestClient) -> None:
     delegate.post("/cards", data=new_card_form(delegate) | {"answers.commitments": COMMITMENT})
     response = delegate.get("/cards")
@@ -256,6 +328,7 @@ def test_another_delegation_cannot_see_or_change_a_card(
         assert other.get(f"/cards/{card_id}").status_code == 404
         assert other.get(f"/cards/{card_id}/edit").status_code == 404
         assert other.post(f"/cards/{card_id}/withdraw").status_code == 404
+        assert other.post(f"/cards/{card_id}/restore").status_code == 404
         edit = fields | {"answers.commitments": "Hijacked", "version": "1"}
         assert other.post(f"/cards/{card_id}/edit", data=edit).status_code == 404
         # Reusing another delegation's card id does not attach to or reveal that card.

@@ -20,6 +20,7 @@ from app.cards import (
     intake_open,
     parse_card_id,
     read_card_input,
+    reinstate_card,
     withdraw_card,
 )
 from app.db import SessionDep
@@ -180,6 +181,10 @@ def _own_card(session: Session, meeting: Meeting, delegate: Delegate, card_id: s
     return card
 
 
+# What the delegate just did, as the card page confirms it (?done=), and the card's status then.
+DONE = {"edit": "active", "unchanged": "active", "withdraw": "withdrawn", "reinstate": "active"}
+
+
 @router.get("/cards/{card_id}")
 def read_card(
     request: Request,
@@ -188,18 +193,39 @@ def read_card(
     delegate: CurrentDelegate,
     card_id: str,
     sent: bool = False,
+    done: str = "",
 ) -> Response:
     """Show one card as stored, with its history, and the delegation's other cards."""
     card = _own_card(session, meeting, delegate, card_id)
+    return _card_page(request, session, meeting, delegate, card, sent=sent, done=done)
+
+
+def _card_page(
+    request: Request,
+    session: Session,
+    meeting: Meeting,
+    delegate: Delegate,
+    card: Card,
+    status_code: int = 200,
+    *,
+    sent: bool = False,
+    done: str = "",
+    error: str = "",
+) -> Response:
     group = session.get(Group, card.group_id)
+    open_ = group is not None and intake_open(meeting, group)
     context = _list_context(session, meeting, delegate) | {
         "card": card,
         "group": group,
         "versions": card_versions(session, card),
         "sent": sent,
-        "can_change": card.status == "active" and group and intake_open(meeting, group),
+        # A confirmation that no longer holds (the card changed since on another phone) is left out.
+        "done": done if DONE.get(done) == card.status else "",
+        "error": error,
+        "can_change": card.status == "active" and open_,
+        "can_reinstate": card.status == "withdrawn" and open_,
     }
-    return render(request, "cards/card.html", context)
+    return render(request, "cards/card.html", context, status_code=status_code)
 
 
 @router.get("/cards/{card_id}/edit")
@@ -240,12 +266,13 @@ def update_card(
         return _card_form(request, session, meeting, delegate, card, stored.id, 422, stored)
     seen = int(form["version"]) if form.get("version", "").isdigit() else 0
     try:
-        edit_card(session, stored, card, seen, delegation_actor(delegate.delegation))
+        changed = edit_card(session, stored, card, seen, delegation_actor(delegate.delegation))
     except CardConflict as conflict:
         session.refresh(stored)
         card.errors["form"] = str(conflict)
         return _card_form(request, session, meeting, delegate, card, stored.id, 409, stored)
-    return RedirectResponse(f"/cards/{stored.id}", status_code=303)
+    done = "edit" if changed else "unchanged"
+    return RedirectResponse(f"/cards/{stored.id}?done={done}", status_code=303)
 
 
 def _closed_message() -> str:
@@ -283,4 +310,22 @@ def delete_card(
         context["error"] = _closed_message()
         return render(request, "cards/withdraw.html", context, status_code=409)
     withdraw_card(session, card, delegation_actor(delegate.delegation))
-    return RedirectResponse(f"/cards/{card.id}", status_code=303)
+    return RedirectResponse(f"/cards/{card.id}?done=withdraw", status_code=303)
+
+
+@router.post("/cards/{card_id}/restore")
+def restore_card(
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    delegate: CurrentDelegate,
+    card_id: str,
+) -> Response:
+    """Bring back a withdrawn card while its group's intake is open, as a new version."""
+    card = _own_card(session, meeting, delegate, card_id)
+    group = session.get(Group, card.group_id)
+    if card.status == "withdrawn" and (group is None or not intake_open(meeting, group)):
+        error = _closed_message()
+        return _card_page(request, session, meeting, delegate, card, 409, error=error)
+    reinstate_card(session, card, delegation_actor(delegate.delegation))
+    return RedirectResponse(f"/cards/{card.id}?done=reinstate", status_code=303)
