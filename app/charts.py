@@ -16,6 +16,7 @@ BAR = 14
 COLUMN_HEIGHT = 160
 INSET = 28  # room before the first column for the scale's numbers
 AXIS = 24  # room under the columns for their labels
+MIN_COLUMN = 2  # the height of a column of one card beside thousands
 AXIS_CHAR = 7.5  # the width of a letter or digit of an axis label (14 px), generously
 AXIS_GAP = 16  # between two axis labels
 AXIS_LABELS = 4  # at most, under the columns
@@ -127,7 +128,7 @@ def column_chart(points: list[tuple[str, int]], rtl: bool = False) -> ColumnChar
     every = max(1, -(-count // fit))
     columns = []
     for index, (label, value) in enumerate(points):
-        height = value * scale
+        height = max(value * scale, MIN_COLUMN) if value else 0  # one card still shows
         position = count - 1 - index if rtl else index
         columns.append(
             Column(

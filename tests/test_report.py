@@ -1,17 +1,21 @@
 """The report: a draft that keeps its versions and its authors' work, and its outputs."""
 
 import io
+import os
 import re
 from html import unescape
 
 import docx
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from markdown_it import MarkdownIt
+from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from app.models import Card, Delegation, Meeting, ReportVersion
-from tests.conftest import HOSTILE, add_card, browser_like, make_user, sign_in_as
+from tests.browser import PHONE, needs_chromium, serve
+from tests.conftest import HOSTILE, PASSWORD, add_card, browser_like, make_user, sign_in_as
 from tests.helpers import form_fields, soup
 
 SECTIONS = {
@@ -271,3 +275,28 @@ def test_markdown_keeps_every_name_and_text_as_text(
     assert "<img src=x onerror=alert(1)> _All_ children" in text
     assert "# Not a heading\n- nor a list\n<b>x</b>" in text
     assert f"Supported by 2 delegations: {HOSTILE}, **Bold** [Network](javascript:alert(1))" in text
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_the_print_view_reads_on_a_phone_and_on_a_desk(
+    app: FastAPI, rapporteur: TestClient, page: Page, human: list[Card]
+) -> None:
+    group_cards(rapporteur, human)
+    rapporteur.post("/groups/human/report", data=draft(rapporteur) | SECTIONS)
+    with serve(app) as url:
+        page.goto(f"{url}/signin?next=/groups/human/report/print")
+        page.fill("#username", "ravi")
+        page.fill("#password", PASSWORD)
+        page.click("form.join button[type=submit]")
+        page.wait_for_url(f"{url}/groups/human/report/print")
+        for size in (PHONE, {"width": 1280, "height": 800}):
+            page.set_viewport_size(size)
+            page.reload()
+            expect(page.locator(".report-recs .meta").nth(1)).to_have_text(
+                "Supported by 1 delegation: Philippines"
+            )
+            expect(page.get_by_text("5 cards from 4 delegations.")).to_be_visible()
+            assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+            if shots := os.environ.get("SCREENSHOTS"):
+                page.screenshot(path=f"{shots}/print-{size['width']}.png", full_page=True)
