@@ -54,9 +54,13 @@ def test_the_secretariat_reads_and_exports_the_log(
     form = form_fields(delegate.get("/cards/new?group=human"))
     delegate.post("/cards", data=form | {"answers.commitments": "x"})
     delegate.post(f"/cards/{form['card_id']}/withdraw")
+    delegate.post(f"/cards/{form['card_id']}/restore")
+    delegate.post(f"/cards/{form['card_id']}/withdraw")
     delegate.post("/signout")
     sign_in_as(delegate, "sam")
     assert [what for _group, what in logged(delegate, "?action=card")] == [
+        "Mexico withdrew card #1.",
+        "Mexico brought back card #1, withdrawn before.",
         "Mexico withdrew card #1.",
         "Mexico sent card #1.",
     ]
@@ -66,7 +70,9 @@ def test_the_secretariat_reads_and_exports_the_log(
     assert logged(delegate, "?action=report") == []
     exported = delegate.get("/audit.csv").content.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(exported)))
-    assert [r["action"] for r in rows] == ["card.create", "card.withdraw"]
+    assert [r["action"] for r in rows] == [
+        "card.create", "card.withdraw", "card.reinstate", "card.withdraw"
+    ]  # fmt: skip
     assert rows[0]["actor"] == "Mexico"
 
 
