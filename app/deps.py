@@ -12,7 +12,7 @@ from app import auth
 from app.access import could_be_a_code, find_active
 from app.db import SessionDep
 from app.forms import MAX_ID, FormData
-from app.limits import Attempt, TooManyRequests, admit, admit_now, code_keys, sign_in_keys
+from app.limits import Attempt, admit, admit_now, code_keys, sign_in_keys
 from app.meetings import current_meeting
 from app.models import AccessCode, Delegation, Group, Meeting, User
 from app.settings import get_settings
@@ -56,8 +56,10 @@ class Delegate:
     access: AccessCode | None  # None when the meeting lets phones pick their delegation
 
 
+# Handlers take these before their database session, so that a try waiting for its turn holds
+# no database connection.
 async def code_attempt(request: Request, code: str) -> Attempt:
-    """Wait for the turn of a code, typed or sent as a Bearer token, from this address."""
+    """Wait for the turn of a code typed or scanned from this address."""
     if not could_be_a_code(code):
         return Attempt("codes")  # never looked up: not a guess
     return await admit("codes", code_keys(request))
@@ -73,17 +75,6 @@ async def slip_code(request: Request, code: str) -> Attempt:
     return await code_attempt(request, code)
 
 
-async def bearer_code(request: Request) -> Attempt | None:
-    """The turn of a Bearer code, if the request has one; 429 if it is too far off."""
-    bearer = request.headers.get("authorization", "")
-    if not bearer.lower().startswith("bearer "):
-        return None
-    attempt = await code_attempt(request, bearer[7:])
-    if attempt.retry_after:
-        raise TooManyRequests(attempt.retry_after)
-    return attempt
-
-
 async def password_attempt(request: Request, form: FormData) -> Attempt:
     """Wait for the turn of a password for the username typed (app.limits.sign_in_keys)."""
     username = auth.normalize_username(form.get("username", ""))[:80]
@@ -95,22 +86,18 @@ SlipCode = Annotated[Attempt, Depends(slip_code)]
 PasswordAttempt = Annotated[Attempt, Depends(password_attempt)]
 
 
-def find_delegate(
-    request: Request,
-    session: SessionDep,
-    meeting: MeetingDep,
-    turn: Annotated[Attempt | None, Depends(bearer_code)] = None,
-) -> Delegate | None:
+def find_delegate(request: Request, session: SessionDep, meeting: MeetingDep) -> Delegate | None:
     """Return the signed-in delegation, or None; a revoked code signs the phone out.
 
-    A Bearer code outranks the cookie. It takes its turn like a typed code: waited for in
-    bearer_code, or, called from a worker thread (POST /cards), now or refused with 429.
+    A Bearer code outranks the cookie. It takes its turn with typed codes, but never waits
+    for it: handlers open their database session before they ask for the delegation, and a
+    request waiting with it would hold a connection. Its turn is now, or 429 with Retry-After.
     """
     bearer = request.headers.get("authorization", "")
     if bearer.lower().startswith("bearer "):
-        if turn is None and could_be_a_code(bearer[7:]):
-            turn = admit_now("codes", code_keys(request))
-        access = find_active(session, meeting, bearer[7:])
+        code = bearer[7:]
+        turn = admit_now("codes", code_keys(request)) if could_be_a_code(code) else None
+        access = find_active(session, meeting, code)
         delegation = session.get(Delegation, access.delegation_id) if access else None
         if delegation and turn:
             turn.succeeded()

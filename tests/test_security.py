@@ -5,13 +5,15 @@ import itertools
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx2 import Response
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from app.access import display
+from app.grouping import create_recommendation
 from app.limits import limiter
 from app.models import Card, DelegateSession, Group, Meeting, User
 from app.settings import get_settings
-from app.workspace import create_recommendation
 from tests.conftest import HOSTILE, PASSWORD, add_card, browser_like, code_for, sign_in_as
 from tests.helpers import cards, error_for, form_fields, soup
 
@@ -120,23 +122,26 @@ class FakeTime:
     frozen: requests arrive together, as from many phones at once (waiting moves no clock).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.now = 1000.0
         self.slept: list[float] = []
         self.frozen = False
+        self.engine = engine
+        self.connections_held: list[int] = []  # while each paced request waited
 
     def clock(self) -> float:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
+        self.connections_held.append(self.engine.pool.checkedout())  # type: ignore[attr-defined]
         if not self.frozen:
             self.now += seconds
 
 
 @pytest.fixture
-def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
-    fake = FakeTime()
+def fake_time(monkeypatch: pytest.MonkeyPatch, engine: Engine) -> FakeTime:
+    fake = FakeTime(engine)
     monkeypatch.setattr(limiter, "clock", fake.clock, raising=False)
     monkeypatch.setattr(limiter, "sleep", fake.sleep, raising=False)
     return fake
@@ -192,28 +197,46 @@ def test_guesses_faster_than_the_pace_wait_their_turn_or_are_refused_untried(
     assert client.get(f"/j/{mexico}", follow_redirects=False).status_code == 303
 
 
-def test_bearer_codes_are_paced_with_typed_ones(
+def test_a_try_waiting_for_its_turn_holds_no_database_connection(
+    client: TestClient, accounts: dict, mexico: str, fake_time: FakeTime
+) -> None:
+    """Else a few hundred paced guesses would hold every connection the pool has."""
+    before = fake_time.engine.pool.checkedout()  # type: ignore[attr-defined]  # the test's own
+    for _ in range(get_settings().failures_per_name + 2):
+        client.post("/signin", data={"username": "ravi", "password": "x"})
+    for guess in wrong_codes(get_settings().failures_per_address + 2):
+        client.post("/join", data={"code": guess})
+    client.get(f"/j/{mexico}")
+    assert len(fake_time.slept) == 3
+    assert fake_time.connections_held == [before] * 3
+
+
+def test_bearer_codes_take_turns_with_typed_ones(
     app: FastAPI, client: TestClient, mexico: str, fake_time: FakeTime
 ) -> None:
+    """A script is told when its turn comes (it never waits holding a connection)."""
     settings = get_settings()
     fake_time.frozen = True
-    tried = settings.failures_per_address + int(settings.pace_max_wait / settings.code_interval) + 1
     with TestClient(app) as script:
-        answers = [
-            script.get("/api/groups/global/cards", headers={"Authorization": f"Bearer {code}"})
-            for code in wrong_codes(120)
-        ]
-        assert [a.status_code for a in answers].count(401) == tried
-        assert [a.status_code for a in answers].count(429) == 120 - tried
-        assert "Too many tries" in answers[-1].json()["detail"]
-        assert int(answers[-1].headers["retry-after"]) > 0
-        # One bucket: the same address typing a code at /join waits its turn too.
-        assert client.post("/join", data={"code": mexico}).status_code == 429
-        fake_time.now += int(answers[-1].headers["retry-after"])
-        right = script.get(
-            "/api/groups/global/cards", headers={"Authorization": f"Bearer {mexico}"}
+
+        def call(code: str) -> Response:
+            headers = {"Authorization": f"Bearer {code}"}
+            return script.get("/api/groups/global/cards", headers=headers)
+
+        answers = [call(code) for code in wrong_codes(120)]
+        # The free allowance, then the one try whose turn was now; the others are told when.
+        statuses = [a.status_code for a in answers]
+        assert statuses == [401] * (settings.failures_per_address + 1) + [429] * (
+            120 - settings.failures_per_address - 1
         )
-        assert right.status_code == 200
+        assert "Too many tries" in answers[-1].json()["detail"]
+        assert answers[-1].headers["retry-after"] == "1"
+        # One bucket: a code typed at /join from the same address waits for that turn.
+        response = client.post("/join", data={"code": mexico}, follow_redirects=False)
+        assert response.status_code == 303 and fake_time.slept == [settings.code_interval]
+        assert call(mexico).status_code == 429  # the next turn is a second away
+        fake_time.now += 2 * settings.code_interval
+        assert call(mexico).status_code == 200
 
 
 def test_a_form_post_with_a_bearer_code_takes_its_turn_too(

@@ -48,7 +48,7 @@ def read_join(request: Request, meeting: MeetingDep, next: str = "/") -> Respons
 
 @router.post("/join")
 def create_sign_in(
-    request: Request, session: SessionDep, meeting: MeetingDep, form: FormData, turn: TypedCode
+    request: Request, turn: TypedCode, session: SessionDep, meeting: MeetingDep, form: FormData
 ) -> Response:
     """Sign the phone in with a typed code, or say clearly that the code does not work."""
     typed, target = form.get("code", ""), safe_next(form.get("next"))
@@ -67,7 +67,7 @@ def create_sign_in(
 
 @router.get("/j/{code}")
 def read_slip_link(
-    request: Request, session: SessionDep, meeting: MeetingDep, code: str, turn: SlipCode
+    request: Request, turn: SlipCode, session: SessionDep, meeting: MeetingDep, code: str
 ) -> Response:
     """Sign in from the QR code on a slip; a bad code lands on the join form with a message."""
     if turn.retry_after:

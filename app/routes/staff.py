@@ -37,10 +37,10 @@ def read_sign_in(request: Request, meeting: MeetingDep, next: str = "") -> Respo
 @router.post("/signin")
 def create_user_sign_in(
     request: Request,
+    turn: PasswordAttempt,  # waited for before the database session opens: it holds nothing
     session: SessionDep,
     meeting: MeetingDep,
     form: FormData,
-    turn: PasswordAttempt,
 ) -> Response:
     """Sign an account in with a fresh session, or say that the name or password is wrong."""
     username, target = form.get("username", ""), safe_next(form.get("next"), "")
