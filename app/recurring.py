@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
+from app.grouping import RecommendationView, recommendations
 from app.meetings import meeting_groups
 from app.models import Delegation, Group, Meeting, ident
-from app.workspace import RecommendationView, recommendations
 
 # Close enough to be the same idea: checked on rewordings and near misses in the tests.
 THRESHOLD = 0.5

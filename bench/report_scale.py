@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.auth import hash_password  # noqa: E402
 from app.db import get_session, make_engine, new_session  # noqa: E402
+from app.grouping import add_support, create_recommendation  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.meetings import load_meeting, meeting_groups  # noqa: E402
 from app.models import (  # noqa: E402
@@ -37,7 +38,6 @@ from app.models import (  # noqa: E402
     ident,
     utcnow,
 )
-from app.workspace import add_support, create_recommendation  # noqa: E402
 
 RUNS = 7
 WORDS = (

@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.models import Comment, Meeting, Recommendation, User
+from app.models import Comment, Meeting, Recommendation, Support, User, ident
 from tests.conftest import add_card, browser_like, code_for, sign_in_as
 
 ROLES = (
@@ -163,11 +163,12 @@ def test_every_route_has_a_rule(app: FastAPI) -> None:
 def world(
     app: FastAPI, session: Session, meeting: Meeting, accounts: dict[str, User]
 ) -> Iterator[dict]:
-    """A Mexico card in the human group, a recommendation, and a browser per role."""
+    """A Mexico card in the human group behind a recommendation, and a browser per role."""
     card = add_card(session, meeting, "human", "Mexico", "en", {"commitments": "Protect children."})
     rec = Recommendation(group_id=card.group_id, text="R")
     session.add(rec)
     session.flush()
+    session.add(Support(recommendation_id=ident(rec), card_id=card.id))
     remark = Comment(group_id=card.group_id, author_id=accounts["cofacilitator"].id, body="C")
     session.add(remark)
     session.commit()

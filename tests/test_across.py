@@ -5,9 +5,9 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.grouping import create_recommendation, set_aside
 from app.models import Card, Delegation, Group, Meeting, User
 from app.recurring import recurring, words
-from app.workspace import create_recommendation, set_aside
 from tests.conftest import HOSTILE, add_card, sign_in_as
 
 

@@ -8,9 +8,9 @@ from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session, select
 
 from app.demo import load_demo
+from app.grouping import create_recommendation
 from app.models import Card, Group, Meeting, User
 from app.report import get_report, save_report
-from app.workspace import create_recommendation
 from tests.browser import needs_chromium, serve
 from tests.conftest import PASSWORD
 

@@ -10,8 +10,8 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from app.demo import load_demo
+from app.grouping import create_recommendation
 from app.models import Card, Group, Meeting, User
-from app.workspace import create_recommendation
 from tests.browser import needs_chromium, serve
 from tests.conftest import PASSWORD
 

@@ -17,8 +17,8 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, SQLModel
 
 from app.deps import group_by_slug
+from app.grouping import create_recommendation
 from app.models import Card, Meeting, User
-from app.workspace import create_recommendation
 from tests.conftest import browser_like, code_for, sign_in_as
 
 NASTY = ["a\x00b", "x\x01\x1b[31m\x7f\u202e", "9" * 30]

@@ -6,9 +6,9 @@ from sqlmodel import Session, select
 
 from app.audit import Actor
 from app.cards import withdraw_card
+from app.grouping import recommendations
 from app.meetings import meeting_groups
 from app.models import Card, Meeting, Recommendation, SetAside, Support
-from app.workspace import recommendations
 from tests.conftest import CARDS, add_card
 from tests.helpers import error_for, soup
 

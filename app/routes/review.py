@@ -21,6 +21,7 @@ from app.figures import (
     meeting_figures,
 )
 from app.forms import FormData, form_id
+from app.grouping import RecommendationView, recommendations
 from app.i18n import _, get_language, localize, text_direction
 from app.models import Comment, Group, Meeting, Recommendation, User, ident
 from app.report import get_report, report_data
@@ -37,14 +38,7 @@ from app.review import (
 )
 from app.templating import is_fragment_request, render
 from app.timeline import time_labels
-from app.workspace import (
-    PAGE_SIZE,
-    CardFilter,
-    RecommendationView,
-    list_cards,
-    progress,
-    recommendations,
-)
+from app.workspace import PAGE_SIZE, CardFilter, list_cards, progress
 
 router = APIRouter(include_in_schema=False)
 
