@@ -43,7 +43,9 @@ MAX_ID = 2**31 - 1
 def form_id(value: object) -> int | None:
     """Return the row id a form names, or None for anything that cannot be one."""
     text = str(value)
-    return int(text) if text.isdigit() and 0 < int(text) <= MAX_ID else None
+    # "²" is a digit to isdigit() but not to int(), which reads no more than 4,300 digits.
+    number = int(text) if text.isascii() and text.isdigit() and len(text) < 20 else 0
+    return number if 0 < number <= MAX_ID else None
 
 
 class CleanQuery:

@@ -68,7 +68,9 @@ MAX_PAGE = 100_000  # beyond any meeting; keeps OFFSET within what every databas
 
 def page_number(value: str) -> int:
     """Read a page number from a query string; anything else is the first page."""
-    return int(value) if value.isdigit() and 0 < int(value) < MAX_PAGE else 1
+    # "²" is a digit to isdigit() but not to int(), which reads no more than 4,300 digits.
+    number = int(value) if value.isascii() and value.isdigit() and len(value) < 10 else 0
+    return number if 0 < number < MAX_PAGE else 1
 
 
 STATUSES = ("inbox", "grouped", "set_aside", "withdrawn", "all")

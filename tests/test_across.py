@@ -1,6 +1,7 @@
 """Reading across groups: searching every card, one delegation's cards everywhere, and the
 recommendations that recur in several groups."""
 
+import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -76,6 +77,17 @@ def test_search_for_htmx_returns_the_results_only_and_survives_nonsense(
     soup = BeautifulSoup(response.text, "html.parser")
     assert soup.select_one("h1") is None and soup.select_one("#results-count").text == "0 cards"
     assert client.get("/search?page=99999999999999999999").status_code == 200
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "1" * 5000, "99999999999999999999"])
+def test_numbers_python_cannot_read_as_ids_or_pages_are_ignored(
+    client: TestClient, human: list[Card], accounts: dict, value: str
+) -> None:
+    """ "²" is a digit to str.isdigit, not to int(); nor does int() read 5,000 digits."""
+    sign_in_as(client, "sam")
+    for path in ("/search?page=", "/search?delegation=", "/groups/human/review?page=",
+                 "/exports/cards.csv?delegation=", "/audit?page="):  # fmt: skip
+        assert client.get(path + value).status_code == 200, path
 
 
 def test_search_shows_where_each_card_went_and_escapes_hostile_text(

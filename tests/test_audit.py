@@ -211,7 +211,7 @@ def test_a_page_of_the_log_costs_the_same_queries_however_many_rows(
 
 
 @pytest.mark.parametrize("page", ["200000000000000000", "99999999999999999999999", "-1", "0",
-                                  "abc", "1e9", ""])  # fmt: skip
+                                  "abc", "1e9", "", "²", "٣", "1" * 5000])  # fmt: skip
 def test_a_page_no_database_can_reach_is_the_first(
     client: TestClient, accounts: dict, human: list[Card], page: str
 ) -> None:

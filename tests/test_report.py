@@ -190,8 +190,12 @@ def test_markdown_print_and_presentation(rapporteur: TestClient, human: list[Car
     )
     assert second.select_one("a[rel=next]")["href"] == "?slide=3"
     assert "Speaking time about 0 min" in second.select_one(".clock").get_text()
-    last = soup(rapporteur.get("/groups/human/report/present?slide=99"))
-    assert last.select_one("a[rel=next]") is None and last.h1.get_text() == "Summary"
+    for past_the_end in ("99", "9" * 5000):
+        last = soup(rapporteur.get(f"/groups/human/report/present?slide={past_the_end}"))
+        assert last.select_one("a[rel=next]") is None and last.h1.get_text() == "Summary"
+    for nonsense in ("", "abc", "²", "-2"):
+        page = rapporteur.get(f"/groups/human/report/present?slide={nonsense}")
+        assert page.status_code == 200 and soup(page).h1.get_text() == first.h1.get_text()
 
 
 def test_co_facilitators_read_but_do_not_write(

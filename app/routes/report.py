@@ -177,12 +177,14 @@ def read_report_presentation(
     session: SessionDep,
     meeting: MeetingDep,
     group: ReadableGroup,
-    slide: int = 1,
+    slide: str = "1",
 ) -> Response:
     """Present the report on the morning of day 3: large type, one screen at a time."""
     data = report_data(session, meeting, group)
     slides = _slides(data)
-    index = min(max(slide, 1), len(slides))
+    # Past the end (however many digits) is the last slide; anything but a number the first.
+    number = int(slide[:7]) if slide.isascii() and slide.isdigit() else 1
+    index = min(max(number, 1), len(slides))
     spoken = " ".join(s["text"] + " " + " ".join(s["lines"]) for s in slides)
     context = {
         "meeting": meeting,
