@@ -2,18 +2,19 @@
 
 import argparse
 import getpass
+import json
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from alembic import command
 from alembic.config import Config
 from sqlmodel import Session, col, select
 
-from app import access, auth, exports, printing
+from app import access, auth, embedding, exports, grouping, printing
 from app.across import STATUSES, MeetingFilter
 from app.backup import BackupError, backup, restore
 from app.db import get_engine
@@ -258,6 +259,51 @@ def list_codes(_args: argparse.Namespace) -> int:
     return 0
 
 
+def embed_cards(_args: argparse.Namespace) -> int:
+    """Compute the vectors of every card that has none, or an outdated one."""
+    with Session(get_engine()) as session:
+        print(f"embedded {embedding.embed_all(session)} cards")
+    return 0
+
+
+def suggest_groups(args: argparse.Namespace) -> int:
+    """Print the groups the workspace suggests for a group's unplaced cards."""
+    with Session(get_engine()) as session:
+        meeting = _meeting(session)
+        group = next((g for g in meeting_groups(session, meeting) if g.slug == args.group), None)
+        if group is None:
+            print(f"error: no group {args.group!r} in {meeting.slug}", file=sys.stderr)
+            return 1
+        embedding.embed_all(session)  # what the background thread would have done by now
+        found = grouping.suggestions(session, group, args.closeness)
+        entries: list[dict[str, Any]] = [_suggestion_entry(s) for s in found.groups] + [
+            {"label": grouping.card_label(group, card), "cards": [card.id], "reasons": []}
+            for card in found.alone
+        ]
+    if args.json:
+        print(json.dumps(entries, ensure_ascii=False, indent=2))
+        return 0
+    for entry in entries:
+        print(f"{entry['label']}\n  cards: {', '.join(entry['cards'])}")
+        for reason in entry["reasons"]:
+            print(f"  {reason}")
+    return 0
+
+
+def _suggestion_entry(suggestion: grouping.Suggestion) -> dict[str, object]:
+    reasons = [
+        f"closeness {suggestion.closeness:.2f}",
+        f"languages: {', '.join(suggestion.languages)}",
+    ]
+    if suggestion.shared:
+        reasons.append(f"shared words: {', '.join(suggestion.shared)}")
+    return {
+        "label": suggestion.label,
+        "cards": [c.id for c in suggestion.cards],
+        "reasons": reasons,
+    }
+
+
 def _loopback_option(command_parser: argparse.ArgumentParser) -> None:
     command_parser.add_argument(
         "--allow-loopback",
@@ -323,6 +369,11 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--output", default="-", help="file to write (default: standard output)")
     c = add("chair-summary", chair_summary, "write the draft chair's summary as a Word document")
     c.add_argument("output", help="DOCX file to write")
+    add("embed-cards", embed_cards, "compute the vectors of cards that have none or an old one")
+    c = add("suggest-groups", suggest_groups, "print the workspace's suggested groups of a group")
+    c.add_argument("--group", required=True, help="the group's slug")
+    c.add_argument("--json", action="store_true", help="a JSON list of {label, cards, reasons}")
+    c.add_argument("--closeness", type=int, default=0, help="tighter (1, 2...) or looser (-1...)")
     c = add("intake", set_intake, "open or close intake for the meeting or some groups")
     c.add_argument("state", choices=("open", "close"))
     c.add_argument("--group", action="append", help="only this group (repeatable)")

@@ -10,15 +10,17 @@ import logging
 import threading
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, or_
+from sqlalchemy import Engine, func, or_
 from sqlmodel import Session, col, select
 
 from app.db import new_session
 from app.models import Card, CardVector, Group, utcnow
 from app.settings import get_settings
-from app.similarity import Encoder, Vectors, encoder
+from app.similarity import Encoder, LanguageMeans, Vectors, centred, encoder
 
 BATCH = 64
 log = logging.getLogger(__name__)
@@ -76,13 +78,6 @@ def embed_all(session: Session, using: Encoder | None = None) -> int:
     return total
 
 
-def vectors_of(rows: Sequence[CardVector]) -> Vectors:
-    """Return stored vectors as one matrix, a row each."""
-    if not rows:
-        return np.zeros((0, 0), dtype=np.float32)
-    return np.stack([np.frombuffer(row.vector, dtype=np.float32) for row in rows])
-
-
 class Embedder:
     """The thread that embeds a database's new and changed cards.
 
@@ -135,3 +130,63 @@ def cards_changed(session: Session) -> None:
     with _registry_lock:
         embedder = _embedders.setdefault(engine, Embedder(engine))
     embedder.wake()
+
+
+@dataclass
+class MeetingVectors:
+    """The current vectors of a meeting's cards, centred by language, a row per card."""
+
+    ids: list[str]
+    matrix: Vectors
+    index: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.index = {card_id: row for row, card_id in enumerate(self.ids)}
+
+    def of(self, card_ids: Sequence[str]) -> tuple[list[str], Vectors]:
+        """Return the cards among these that have a vector, and their rows."""
+        known = [card_id for card_id in card_ids if card_id in self.index]
+        return known, self.matrix[[self.index[card_id] for card_id in known]]
+
+
+_cache: "weakref.WeakKeyDictionary[Engine, dict[tuple[int, str], tuple[Any, MeetingVectors]]]"
+_cache = weakref.WeakKeyDictionary()
+
+
+def meeting_vectors(session: Session, meeting_id: int, using: Encoder) -> MeetingVectors:
+    """Return the meeting's up-to-date card vectors, centred by language where the encoder's
+    vectors want it; read again from the database only after vectors changed."""
+    model = using.name
+    current = [
+        col(Card.meeting_id) == meeting_id,
+        col(CardVector.model) == model,
+        col(CardVector.card_version) == col(Card.version),
+    ]
+    stamp = session.exec(
+        select(func.count(), func.max(CardVector.computed_at))
+        .select_from(CardVector)
+        .join(Card, col(Card.id) == CardVector.card_id)
+        .where(*current)
+    ).one()
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    cached = _cache.setdefault(engine, {}).get((meeting_id, model))
+    if cached and cached[0] == tuple(stamp):
+        return cached[1]
+    rows = session.exec(
+        select(CardVector.card_id, CardVector.vector, Card.language)
+        .join(Card, col(Card.id) == CardVector.card_id)
+        .where(*current)
+    ).all()
+    ids = [card_id for card_id, _vector, _language in rows]
+    languages = [language for _id, _vector, language in rows]
+    raw = (
+        np.stack([np.frombuffer(vector, dtype=np.float32) for _id, vector, _lang in rows])
+        if rows
+        else np.zeros((0, 1), dtype=np.float32)
+    )
+    if using.by_language:
+        raw = centred(raw, languages, LanguageMeans.of(raw, languages))
+    found = MeetingVectors(ids, raw)
+    _cache[engine][(meeting_id, model)] = (tuple(stamp), found)
+    return found

@@ -216,6 +216,22 @@ class Support(SQLModel, table=True):
     card_id: str = Field(foreign_key="card.id", primary_key=True, max_length=36, index=True)
 
 
+class SuggestionChoice(SQLModel, table=True):
+    """What a rapporteur said of a suggested group: dismissed, or one card taken out of it.
+
+    Suggestions are worked out afresh from the cards each time; these choices are what
+    keeps a dismissed one dismissed and a card taken out of one out of it.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="group.id", index=True)
+    kind: str = Field(max_length=16)  # dismissed | apart
+    # dismissed: the suggestion's cards; apart: the card taken out first, then the others.
+    card_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class SetAside(SQLModel, table=True):
     """A card the report leaves out, and why: off topic or a duplicate of another card."""
 

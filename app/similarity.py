@@ -34,6 +34,8 @@ class Encoder(Protocol):
     """Turns texts into unit vectors; equal names mean comparable vectors."""
 
     name: str
+    # Whether vectors of one language share a direction worth taking away (see `centred`).
+    by_language: bool
 
     def encode(self, texts: Sequence[str]) -> Vectors: ...
 
@@ -46,6 +48,7 @@ class SentenceEncoder:
     """
 
     name = "use-m3"
+    by_language = True
 
     def __init__(self) -> None:
         self._model: Any = None
@@ -74,6 +77,7 @@ class WordEncoder:
     """
 
     name = "words"
+    by_language = False  # words carry no language of their own to take away
     size = 1024
 
     def encode(self, texts: Sequence[str]) -> Vectors:
@@ -147,19 +151,24 @@ def similar(query: NDArray[np.float32], candidates: Vectors, k: int = 3) -> list
     return [(int(i), float(scores[i])) for i in best]
 
 
-def suggest(vectors: Vectors, threshold: float = THRESHOLD) -> list[list[int]]:
+def suggest(
+    vectors: Vectors, threshold: float = THRESHOLD, apart: Sequence[tuple[int, int]] = ()
+) -> list[list[int]]:
     """Gather cards that say the same thing: average linkage, stopped at the threshold.
 
     Returns groups of indexes (largest first, single cards last, each on its own). Average
     linkage rather than nearest neighbours: a chain of cards each close to the next, whose
-    ends say different things, is not one group. Each row keeps its best partner, so a
-    merge costs one pass over the rows instead of a search of the whole matrix.
+    ends say different things, is not one group. Pairs in `apart` never end in one group.
+    Each row keeps its best partner, so a merge costs one pass over the rows instead of a
+    search of the whole matrix.
     """
     n = len(vectors)
     if n == 0:
         return []
     sims = (vectors @ vectors.T).astype(np.float64)
     np.fill_diagonal(sims, -np.inf)
+    for i, j in apart:
+        sims[i, j] = sims[j, i] = -np.inf
     sizes = np.ones(n)
     alive = np.ones(n, dtype=bool)
     members: list[list[int]] = [[i] for i in range(n)]
