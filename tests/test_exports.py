@@ -22,6 +22,7 @@ from app.exports import cards_csv, cards_json, cards_xlsx, sheet_name
 from app.i18n import set_language
 from app.models import Card, Delegation, Group, Meeting, Tag, ident
 from app.report import get_report
+from app.search import card_search_text
 from app.summary_docx import summary_data, summary_docx
 from app.text import cell
 from app.workspace import add_support, create_recommendation, create_tag, set_aside, set_tag
@@ -84,6 +85,7 @@ def world(session: Session, meeting: Meeting) -> dict[str, Card]:
         card.created_at = card.updated_at = START + timedelta(minutes=minute)
         cards[key] = card
     cards["mexico"].author_name = "=Ana"
+    cards["mexico"].search_text = card_search_text(cards["mexico"].answers, "=Ana")
     cards["egypt"].answers = {"commitments": ARABIC, "priorities": "\x01Bell"}  # older data
     withdraw_card(session, cards["russia"], delegation_actor(session.get(Delegation, 1)))
     cards["russia"].updated_at = START + timedelta(hours=2)
