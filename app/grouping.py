@@ -241,7 +241,7 @@ def number_of(session: Session, group: Group, rec: Recommendation) -> int:
 
 # --- Suggestions ------------------------------------------------------------------------------
 
-LIKELY_FLOOR = 0.35  # below this a recommendation is not proposed for a card at all
+LIKELY_FLOOR = 0.25  # below this a recommendation is not proposed for a card at all
 LABEL_LENGTH = 90
 
 

@@ -86,6 +86,7 @@ class CardFilter:
     language: str = ""
     q: str = ""
     page: int = 1
+    closeness: int = 0  # suggested groups: tighter (+1, +2...) or looser (-1...)
 
     @classmethod
     def from_params(cls, params: Any) -> "CardFilter":
@@ -98,10 +99,11 @@ class CardFilter:
             language=params.get("language", "")[:8],
             q=params.get("q", "")[:200],
             page=page_number(params.get("page", "1")),
+            closeness=_closeness(params.get("closeness", "")),
         )
 
     def query_string(self, **changes: Any) -> str:
-        """Return these filters as a URL query, with some values changed."""
+        """Return these filters as a URL query, with some values changed; defaults left out."""
         values = {
             "status": self.status,
             "kind": self.kind,
@@ -109,9 +111,20 @@ class CardFilter:
             "language": self.language,
             "q": self.q,
             "page": self.page,
+            "closeness": self.closeness,
         }
         values.update(changes)
-        return urlencode({k: v for k, v in values.items() if v not in ("", None, 1, "all")})
+        defaults = {"status": "all", "page": 1, "closeness": 0}
+        kept = {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
+        return urlencode(kept)
+
+
+def _closeness(value: str) -> int:
+    """Read the tighter/looser setting: a small whole number, 0 for anything else."""
+    number = value.removeprefix("-")
+    if not (number.isascii() and number.isdigit() and len(number) < 2):
+        return 0
+    return -int(number) if value.startswith("-") else int(number)
 
 
 def _status_clause(status: str) -> ColumnElement[bool]:

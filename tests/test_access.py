@@ -88,6 +88,7 @@ RULES: dict[tuple[str, str], tuple[dict | None, dict[str, int]]] = {
     ("POST", "/cards/{card_id}/edit"): ({"group": "human"}, delegate_page(422, 404)),
     ("GET", "/cards/{card_id}/withdraw"): (None, delegate_page(200, 404)),
     ("POST", "/cards/{card_id}/withdraw"): (None, delegate_page(303, 404)),
+    ("POST", "/cards/{card_id}/restore"): (None, delegate_page(303, 404)),
     ("GET", "/api/groups"): (None, public()),
     ("POST", "/api/cards"): ({"group": "human", "answers": {}, "language": "en"}, api(422)),
     ("GET", "/api/cards/{card_id}"): (None, api(200, 404)),
@@ -108,6 +109,8 @@ RULES: dict[tuple[str, str], tuple[dict | None, dict[str, int]]] = {
         {"action": "edit", "text": "y"},
         staff_write(),
     ),  # fmt: skip
+    # No card named: refused whole (422) to those who may act on the group's suggestions.
+    ("POST", "/groups/{slug}/suggestions"): ({"action": "dismiss"}, staff_write(422)),
     ("GET", "/groups/{slug}/report"): (None, staff_read()),
     ("POST", "/groups/{slug}/report"): ({"version": "0", "summary": "s"}, staff_write()),
     ("GET", "/groups/{slug}/report/print"): (None, staff_read()),

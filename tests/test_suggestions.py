@@ -4,6 +4,7 @@ rapporteur decides. (Cards are compared by plain words here: tests/__init__.py.)
 import json
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app import cli, embedding
@@ -20,6 +21,7 @@ from app.grouping import (
 )
 from app.models import Card, Group, Meeting
 from tests.conftest import add_card
+from tests.helpers import soup
 
 TEXTS = [
     ("Mexico", "es", "Poner fin a la detención de niños migrantes"),
@@ -66,11 +68,20 @@ def test_unplaced_cards_that_share_words_are_proposed_together(
 
 
 def test_tighter_proposes_fewer_and_looser_more(
-    session: Session, group: Group, cards: list[Card]
+    session: Session, meeting: Meeting, group: Group, cards: list[Card]
 ) -> None:
-    sizes = [sum(len(s.cards) for s in suggestions(session, group, c).groups) for c in (-2, 0, 4)]
-    assert sizes[0] >= sizes[1] >= sizes[2]
-    assert sizes[0] > sizes[2]
+    loose = add_card(
+        session, meeting, "human", "Haiti", "es", {"commitments": "Escuela para niños migrantes"}
+    )
+    embedding.embed_all(session)
+
+    def grouped(closeness: int) -> set[str]:
+        found = suggestions(session, group, closeness)
+        return {card.id for s in found.groups for card in s.cards}
+
+    assert loose.id in grouped(-1)  # looser: it shares two words with the first three
+    assert loose.id not in grouped(4)
+    assert grouped(4) == set(ids(cards[0:5]))
 
 
 def test_placed_cards_leave_the_suggestions_and_new_cards_wait_for_their_vector(
@@ -149,3 +160,71 @@ def test_suggest_groups_prints_every_unplaced_card_once_as_json(
     assert any(reason.startswith("shared words:") for reason in entries[0]["reasons"])
     assert entries[-1] == {"label": TEXTS[5][2], "cards": [cards[5].id], "reasons": []}
     assert cli.main(["suggest-groups", "--group", "nowhere"]) == 1
+
+
+def test_the_workspace_shows_suggested_groups_and_acts_on_them(
+    rapporteur: TestClient, session: Session, group: Group, cards: list[Card]
+) -> None:
+    page = soup(rapporteur.get("/groups/human?closeness=-2"))
+    panel = page.select_one("#suggestions")
+    assert "2 suggested groups" in panel.h2.get_text()
+    first = panel.select("article.suggestion")[0]
+    assert "Shared words:" in first.get_text() and "Spanish" in first.get_text()
+    fields = {i["name"]: i["value"] for i in first.select("form")[-1].select("input[name]")}
+    # Make a recommendation of the first group, in the rapporteur's words.
+    made = rapporteur.post(
+        "/groups/human/suggestions",
+        data={**fields, "action": "create", "text": "End child detention."},
+        follow_redirects=False,
+    )
+    assert made.status_code == 303
+    [view] = recommendations(session, group)
+    assert view.recommendation.text == "End child detention."
+    assert sorted(c.id for c in view.cards) == sorted(ids(cards[0:3]))
+    assert made.headers["location"].endswith(f"#rec-{view.recommendation.id}")
+    # The same cards again: no longer in the inbox, refused whole.
+    again = rapporteur.post(
+        "/groups/human/suggestions", data={**fields, "action": "add", "into": "R1"}
+    )
+    assert again.status_code == 422 and "no longer all in the inbox" in again.text
+    # Add the second group to R1, then nothing is suggested any more.
+    second = soup(rapporteur.get("/groups/human?closeness=-2")).select("article.suggestion")[0]
+    fields = {i["name"]: i["value"] for i in second.select("form")[-1].select("input[name]")}
+    rapporteur.post("/groups/human/suggestions", data={**fields, "action": "add", "into": "R1"})
+    session.expire_all()
+    assert len(recommendations(session, group)[0].cards) == 5
+    assert soup(rapporteur.get("/groups/human?closeness=-2")).select_one("#suggestions") is None
+
+
+def test_dismiss_and_take_out_from_the_page(
+    rapporteur: TestClient, session: Session, group: Group, cards: list[Card]
+) -> None:
+    panel = soup(rapporteur.get("/groups/human?closeness=-2")).select_one("#suggestions")
+    out = panel.select("article.suggestion")[0].select_one("ul form")
+    data = {i["name"]: i["value"] for i in out.select("input[name]")}
+    assert rapporteur.post("/groups/human/suggestions", data=data).status_code == 200
+    found = suggestions(session, group, closeness=-2)
+    assert ids(found.groups[0].cards) == ids(cards[1:3])
+    dismiss = soup(rapporteur.get("/groups/human?closeness=-2")).select("article.suggestion")[0]
+    data = {i["name"]: i["value"] for i in dismiss.select("form")[-1].select("input[name]")}
+    rapporteur.post("/groups/human/suggestions", data={**data, "action": "dismiss"})
+    assert len(suggestions(session, group, closeness=-2).groups) == 1
+    bad = rapporteur.post("/groups/human/suggestions", data={"action": "create", "text": "x"})
+    assert bad.status_code == 422
+
+
+def test_an_inbox_card_is_placed_in_its_likeliest_recommendation_in_one_press(
+    rapporteur: TestClient, session: Session, group: Group, cards: list[Card]
+) -> None:
+    create_recommendation(session, group, "End child detention.", ids(cards[0:2]))
+    session.commit()
+    page = soup(rapporteur.get("/groups/human"))
+    proposal = page.select_one(f"#card-{cards[2].id} .likely")
+    assert "Add to R1" in proposal.get_text()
+    assert "close to" in proposal.get_text() and "Shared words" in proposal.get_text()
+    form = proposal.select_one("form")
+    data = {i["name"]: i["value"] for i in form.select("input[name]")}
+    rapporteur.post(form["action"], data=data)
+    session.expire_all()
+    assert len(recommendations(session, group)[0].cards) == 3
+    assert soup(rapporteur.get("/groups/human")).select_one(f"#card-{cards[2].id} .likely") is None

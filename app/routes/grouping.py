@@ -13,6 +13,7 @@ from app.grouping import (
     add_support,
     create_recommendation,
     delete_recommendation,
+    dismiss_suggestion,
     merge,
     move_card,
     number_of,
@@ -22,9 +23,11 @@ from app.grouping import (
     restore,
     set_aside,
     split,
+    take_out_of_suggestion,
+    unplaced,
 )
 from app.i18n import _
-from app.models import Group, Recommendation, Support, utcnow
+from app.models import Group, Recommendation, Support, ident, utcnow
 from app.routes.workspace import TEXT_LIMIT, after_card_change, back, card_of, log
 from app.workspace import card_by_number
 
@@ -225,3 +228,48 @@ def update_recommendation(
     session.commit()
     anchor = "recommendations" if action == "delete" else f"rec-{shown.id}"
     return back(request, form, group.slug, anchor)
+
+
+@router.post("/suggestions")
+def update_suggestion(
+    session: SessionDep, group: WritableGroup, user: CurrentUser, request: Request, form: FormData
+) -> Response:
+    """Act on a suggested group: make it a recommendation, add it to one, dismiss it, or take
+    one card out of it. Every card named must still be in the group's inbox."""
+    ids = _inbox_cards(session, group, [v for k, v in form.items() if k.startswith("card_")])
+    action = form.get("action", "")
+    anchor = "suggestions"
+    if action == "create":
+        rec = create_recommendation(session, group, _text(form), ids)
+        log(session, user, "recommendation.create", rec.id, "recommendation")
+        for card_id in ids:
+            log(session, user, "card.group", card_id, recommendation=rec.id)
+        anchor = f"rec-{rec.id}"
+    elif action == "add":
+        found = recommendation_numbered(session, group, form.get("into", ""))
+        if found is None:
+            raise HTTPException(422, _no_such_recommendation(form.get("into", "")[:10]))
+        for card_id in ids:
+            add_support(session, found, card_id)
+            log(session, user, "card.group", card_id, recommendation=found.id)
+        anchor = f"rec-{found.id}"
+    elif action == "dismiss":
+        dismiss_suggestion(session, group, ids, ident(user))
+    elif action == "apart":
+        [taken] = _inbox_cards(session, group, [form.get("card", "")])
+        take_out_of_suggestion(session, group, taken, ids, ident(user))
+    else:
+        raise HTTPException(400)
+    session.commit()
+    return back(request, form, group.slug, anchor)
+
+
+def _inbox_cards(session: Session, group: Group, values: list[str]) -> list[str]:
+    """Return the cards named, each of which must be one of the group's inbox cards."""
+    inbox = {card.id for card in unplaced(session, group)}
+    ids = [parse_card_id(value) for value in values]
+    if not ids or any(card_id not in inbox for card_id in ids):
+        raise HTTPException(
+            422, _("These cards are no longer all in the inbox. Reload the page to see why.")
+        )
+    return [card_id for card_id in ids if card_id]

@@ -12,7 +12,14 @@ from app.cards import card_versions, parse_card_id
 from app.db import SessionDep
 from app.deps import CurrentUser, MeetingDep, ReadableGroup, WritableGroup
 from app.forms import MAX_ID, FormData, safe_next
-from app.grouping import SET_ASIDE_REASONS, recommendations
+from app.grouping import (
+    SET_ASIDE_REASONS,
+    Likely,
+    RecommendationView,
+    likely_recommendations,
+    recommendations,
+    suggestions,
+)
 from app.i18n import _, get_language, localize
 from app.models import Card, Group, Meeting, Tag, User, ident
 from app.review import open_count
@@ -44,19 +51,30 @@ def _filter(request: Request) -> CardFilter:
 def workspace_context(
     session: Session, meeting: Meeting, group: Group, user: User, **extra: Any
 ) -> dict[str, Any]:
+    views = recommendations(session, group)
     return {
         "meeting": meeting,
         "group": group,
         "user": user,
         "can_write": auth.can_write(session, user, group),
         "tags": group_tags(session, group),
-        "recommendations": recommendations(session, group),
+        "recommendations": views,
+        "likely": _likely(session, group, views, extra),
         "progress": progress(session, group),
         "reasons": SET_ASIDE_REASONS,
         "language": get_language(),
         "open_remarks": open_count(session, group),
         **extra,
     }
+
+
+def _likely(
+    session: Session, group: Group, views: list[RecommendationView], extra: dict[str, Any]
+) -> dict[str, list[Likely]]:
+    """The likeliest recommendations of the inbox cards shown, for placing each in one click."""
+    rows = extra.get("rows") or ([extra["row"]] if "row" in extra else [])
+    cards = [row.card for row in rows if row.place == "inbox"]
+    return likely_recommendations(session, group, cards, views) if cards and views else {}
 
 
 @router.get("")
@@ -72,6 +90,7 @@ def read_workspace(
     seen_at = last_look(session, ident(user), group)
     cursor = last_arrival(session, group)  # read first: see list_cards
     rows, total = list_cards(session, group, f, seen_at, upto=cursor)
+    writable = auth.can_write(session, user, group)
     context = workspace_context(
         session,
         meeting,
@@ -84,6 +103,7 @@ def read_workspace(
         new_count=new_since(session, group, seen_at) if seen_at else 0,
         cursor=cursor,
         more=False,
+        suggested=suggestions(session, group, f.closeness) if writable else None,
     )
     return render(request, "workspace/workspace.html", context, fragment="workspace/_cards.html")
 
