@@ -115,6 +115,8 @@ class Card(SQLModel, table=True):
     answers: dict[str, str] = json_column()
     status: str = Field(default="active", max_length=16)  # active | withdrawn
     version: int = 1
+    # "Add our support" to another delegation's card: this card backs that one.
+    supports_card_id: str | None = Field(default=None, foreign_key="card.id", max_length=36)
     source: str = Field(default="web", max_length=16)  # web | api | import
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -189,6 +191,9 @@ class Tag(SQLModel, table=True):
     group_id: int | None = Field(default=None, foreign_key="group.id", index=True)
     slug: str = Field(max_length=80)
     name: Localized = json_column()
+    # What a theme is about, per language, from the meeting file: cards close to it get the
+    # tag proposed (app.grouping), never put on until a rapporteur accepts it.
+    description: Localized = json_column()
 
 
 class CardTag(SQLModel, table=True):
@@ -214,6 +219,9 @@ class Support(SQLModel, table=True):
 
     recommendation_id: int = Field(foreign_key="recommendation.id", primary_key=True)
     card_id: str = Field(foreign_key="card.id", primary_key=True, max_length=36, index=True)
+    # The card's version when it was placed (or last confirmed): an edit or a withdrawal since
+    # marks the placement "changed since placed" until a rapporteur confirms, moves or removes it.
+    card_version: int | None = None
 
 
 class SuggestionChoice(SQLModel, table=True):
@@ -228,6 +236,29 @@ class SuggestionChoice(SQLModel, table=True):
     kind: str = Field(max_length=16)  # dismissed | apart
     # dismissed: the suggestion's cards; apart: the card taken out first, then the others.
     card_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class TagRefusal(SQLModel, table=True):
+    """A proposed tag a rapporteur turned down for a card: it is not proposed for it again."""
+
+    card_id: str = Field(foreign_key="card.id", primary_key=True, max_length=36)
+    tag_id: int = Field(foreign_key="tag.id", primary_key=True)
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RecurringChoice(SQLModel, table=True):
+    """A co-facilitator's word on a proposed recurring idea: recommendations of several groups
+    that say the same thing (confirmed: counted once in the chair's summary) or do not."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    recommendation_ids: list[int] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )  # sorted
+    decision: str = Field(max_length=16)  # confirmed | rejected
     user_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
 
