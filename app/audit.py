@@ -15,6 +15,7 @@ ACTIONS = (
     "recommendation.reorder", "recommendation.delete", "report.save", "report.review",
     "comment.create", "comment.resolve", "comment.reopen", "account.create", "account.password",
     "account.update", "account.deactivate", "account.activate",
+    "recurring.confirm", "recurring.reject", "recurring.reopen",  # co-facilitators on /recurring
 )  # fmt: skip
 PAGE_SIZE = 100
 

@@ -40,7 +40,9 @@ def summary_data(session: Session, meeting: Meeting) -> SummaryData:
         figures=meeting_figures(session, meeting),
         reports=reports,
         # From the reports' own recommendations, rather than reading every group's again.
-        recurring=recurring_among([(r.group, r.recommendations) for r in reports]),
+        recurring=recurring_among(
+            session, meeting, [(r.group, r.recommendations) for r in reports]
+        ),
         made_at=utcnow(),
     )
 
@@ -116,8 +118,9 @@ def _caption(document: Document, text: str) -> None:
 
 
 def add_recurring_recommendations(document: Document, data: SummaryData) -> None:
-    """Add the recommendations heard in several groups, each counted once, so that the
-    summary does not count one idea six times."""
+    """Add the ideas co-facilitators confirmed as heard in several groups, each counted once,
+    so that the summary does not count one idea six times. Proposals not yet confirmed are
+    neither listed nor counted as one."""
     result = data.recurring
     document.add_heading(_("Recommendations in several groups"), level=1)
     distinct = ngettext(
@@ -133,9 +136,16 @@ def add_recurring_recommendations(document: Document, data: SummaryData) -> None
             distinct=distinct,
         )
     )
-    if not result.ideas:
+    if result.proposed:
+        document.add_paragraph(
+            _(
+                "Only ideas the co-facilitators confirmed as the same are counted once; the "
+                "groups' reports below count their own support."
+            )
+        )
+    if not result.confirmed:
         document.add_paragraph(_("No recommendation recurs in several groups yet."))
-    for idea in result.ideas:
+    for idea in result.confirmed:
         heading = ngettext(
             "In %(num)s group: %(delegations)s, each counted once",
             "In %(num)s groups: %(delegations)s, each counted once",

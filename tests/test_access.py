@@ -127,6 +127,8 @@ RULES: dict[tuple[str, str], tuple[dict | None, dict[str, int]]] = {
     ("GET", "/delegations"): (None, reviewer()),
     ("GET", "/delegations/{delegation_id}"): (None, reviewer()),
     ("GET", "/recurring"): (None, reviewer()),
+    # No recommendations named: refused whole (422) to those who may decide.
+    ("POST", "/recurring/choices"): ({"decision": "confirm"}, reviewer(422)),
     ("GET", "/accounts"): (None, secretariat()),
     ("GET", "/audit"): (None, secretariat()),
     ("GET", "/audit.csv"): (None, secretariat()),

@@ -8,7 +8,6 @@ from sqlmodel import Session, select
 
 from app.grouping import create_recommendation, set_aside
 from app.models import Card, Delegation, Group, Meeting, User
-from app.recurring import recurring, words
 from tests.conftest import HOSTILE, add_card, sign_in_as
 
 
@@ -139,52 +138,3 @@ def test_only_co_facilitators_and_the_secretariat_read_across_groups(
     sign_in_as(client, "ravi")
     for path in ("/overview", "/search", "/delegations", "/recurring"):
         assert client.get(path).status_code == 403, path
-
-
-def test_words_drop_small_words_and_plurals() -> None:
-    assert words("Ensure the access of migrants to documents") == [
-        "ensure",
-        "access",
-        "migrant",
-        "document",
-    ]
-
-
-def test_recurring_recommendations_are_gathered_across_groups_and_counted_once(
-    client: TestClient, session: Session, meeting: Meeting, accounts: dict
-) -> None:
-    groups = {g.slug: g for g in session.exec(select(Group))}
-
-    def rec(slug: str, text: str, *names: str) -> None:
-        cards = [add_card(session, meeting, slug, n, "en", {"commitments": text}) for n in names]
-        create_recommendation(session, groups[slug], text, [c.id for c in cards])
-
-    rec("human", "End the immigration detention of children", "Mexico", "Kenya")
-    rec("national", "End immigration detention of migrant children", "Mexico", "Chile")
-    rec("local", "Children should never be in immigration detention", "Ghana")
-    rec("global", "Open regular pathways for labour migration", "Mexico")
-    rec("regional", "Share data on labour migration between regions", "Chile")
-    rec("human", "End detention of children in immigration", "France")  # same group: no
-    session.commit()
-
-    result = recurring(session, meeting)
-    assert result.recommendations == 6
-    assert len(result.ideas) == 1
-    idea = result.ideas[0]
-    assert sorted(m.group.slug for m in idea.members) == ["human", "human", "local", "national"]
-    assert idea.groups == 3
-    assert sorted(d.name for d in idea.delegations) == [
-        "Chile",
-        "France",
-        "Ghana",
-        "Kenya",
-        "Mexico",
-    ]
-    assert idea.counted_separately == 2 + 2 + 1 + 1
-    assert result.distinct == 6 - 3
-
-    sign_in_as(client, "cora")
-    soup = BeautifulSoup(client.get("/recurring").text, "html.parser")
-    assert "6 recommendations" in soup.select_one(".lead").get_text()
-    assert "3 distinct" in soup.select_one(".lead").get_text()
-    assert "In 3 groups: 5 delegations" in soup.select_one("h2.rec-number").get_text()

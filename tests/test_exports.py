@@ -21,6 +21,7 @@ from app.cards import withdraw_card
 from app.exports import cards_csv, cards_json, cards_xlsx, sheet_name
 from app.i18n import set_language
 from app.models import Card, Delegation, Group, Meeting, Tag, ident
+from app.recurring import decide, recurring
 from app.report import get_report
 from app.search import card_search_text
 from app.summary_docx import summary_data, summary_docx
@@ -510,6 +511,9 @@ def test_summary_counts_a_recommendation_heard_in_several_groups_once(
         create_recommendation(
             session, groups[slug], "Regular pathways for all migrants.", [card.id]
         )
+    session.commit()
+    [proposed] = recurring(session, meeting).proposed  # counted once only when confirmed
+    decide(session, meeting, proposed, "confirmed", None)
     session.commit()
     document = open_summary(session, meeting)
     texts = [p.text for p in document.paragraphs]

@@ -2,16 +2,18 @@
 the delegations and what each wrote, and the recommendations that recur in several groups."""
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from sqlmodel import col, func, select
 
+from app import audit
 from app.across import PAGE_SIZE, MeetingFilter, contributions, search
 from app.db import SessionDep
 from app.deps import MeetingDep, Reviewer, RowId
-from app.i18n import delegation_name, sort_key
+from app.forms import FormData, form_id
+from app.i18n import _, delegation_name, sort_key
 from app.meetings import meeting_groups
-from app.models import Card, Delegation
-from app.recurring import recurring
+from app.models import Card, Delegation, ident
+from app.recurring import decide, recurring
 from app.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -90,6 +92,42 @@ def read_delegation(
 def read_recurring(
     request: Request, session: SessionDep, meeting: MeetingDep, user: Reviewer
 ) -> Response:
-    """Show the recommendations that recur in several groups, each idea counted once."""
+    """Show the proposed recurring ideas, and those co-facilitators confirmed or rejected."""
     context = {"meeting": meeting, "user": user, "result": recurring(session, meeting)}
     return render(request, "across/recurring.html", context)
+
+
+# What a co-facilitator says of an idea: stored as, and logged as.
+_DECISIONS = {
+    "confirm": ("confirmed", "recurring.confirm"),
+    "reject": ("rejected", "recurring.reject"),
+    "reopen": ("", "recurring.reopen"),
+}
+
+
+@router.post("/recurring/choices")
+def decide_recurring(
+    session: SessionDep, meeting: MeetingDep, user: Reviewer, form: FormData
+) -> Response:
+    """Confirm an idea as one (counted once in the chair's summary), reject it, or take back
+    the word said on it. The idea must still be the one the page showed."""
+    if form.get("decision", "") not in _DECISIONS:
+        raise HTTPException(400)
+    stored, action = _DECISIONS[form["decision"]]
+    values = form.get("recommendations", "").split(",")[:1000]
+    key = sorted({rec_id for value in values if (rec_id := form_id(value.strip()))})
+    idea = recurring(session, meeting).find(key) if len(key) > 1 else None
+    if idea is None:
+        message = _("These recommendations are no longer shown together. Reload the page.")
+        raise HTTPException(422, message)
+    decide(session, meeting, idea, stored, ident(user))
+    labels = [
+        _("Group %(number)s, R%(rec)s", number=m.group.number, rec=m.view.number)
+        for m in idea.members
+    ]
+    audit.record(
+        session, audit.user_actor(user), action, "recurring", idea.value,
+        recommendations=idea.key, labels=labels,
+    )  # fmt: skip
+    session.commit()
+    return RedirectResponse(f"/recurring#idea-{idea.key[0]}", status_code=303)
