@@ -87,7 +87,15 @@ def _upsert_theme(session: Session, meeting: Meeting, data: dict[str, Any]) -> N
     ).first()
     tag = tag or Tag(meeting_id=ident(meeting), slug=data["slug"])
     tag.name = data["name"]
+    tag.description = _texts(data.get("description", {}), f"the theme {data['slug']!r}")
     session.add(tag)
+
+
+def _texts(value: Any, where: str) -> dict[str, str]:
+    """Return a text per language (TOML `{ en = "...", fr = "..." }`), blank ones left out."""
+    if not isinstance(value, dict) or not all(isinstance(t, str) for t in value.values()):
+        raise MeetingFileError(f"{where}: the description must be a text per language")
+    return {language: text.strip() for language, text in value.items() if text.strip()}
 
 
 def _question(key: str, questions: dict[str, Any]) -> dict[str, Any]:

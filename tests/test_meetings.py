@@ -13,7 +13,7 @@ from app.meetings import (
     load_meeting,
     meeting_groups,
 )
-from app.models import Card, CardVersion, Delegation, Meeting
+from app.models import Card, CardVersion, Delegation, Meeting, Tag
 from tests.conftest import MEETING_FILE
 
 
@@ -118,3 +118,60 @@ def test_the_demo_has_about_300_cards_across_groups_kinds_and_languages(
     assert len(list(session.exec(select(CardVersion)))) == len(all_cards) + sum(
         c.status == "withdrawn" for c in all_cards
     )
+
+
+def test_each_theme_is_described_in_the_six_languages(session: Session, meeting: Meeting) -> None:
+    themes = list(session.exec(select(Tag).where(Tag.meeting_id == meeting.id)))
+    assert len(themes) == 6 and all(tag.group_id is None for tag in themes)
+    for tag in themes:
+        assert set(tag.description) == {"en", "fr", "es", "ar", "zh", "ru"}, tag.slug
+        assert all(20 < len(text) < 400 for text in tag.description.values()), tag.slug
+    rights = next(tag for tag in themes if tag.slug == "human-rights")
+    assert rights.description["en"].startswith("The human rights of all migrants")
+
+
+THEMELESS = """slug = "small"
+venue = "Geneva"
+start_date = 2018-01-10
+end_date = 2018-01-10
+name = { en = "A small meeting" }
+[questions.commitments]
+required = true
+label = { en = "Commitments" }
+[[groups]]
+slug = "one"
+number = 1
+questions = ["commitments"]
+title = { en = "One" }
+[[themes]]
+slug = "labour"
+name = { en = "Labour" }
+"""
+
+
+def test_a_theme_without_a_description_loads_with_none(
+    session: Session, meeting: Meeting, tmp_path: Path
+) -> None:
+    path = tmp_path / "small.toml"
+    path.write_text(THEMELESS, encoding="utf-8")
+    small = load_meeting(session, path)
+    [tag] = session.exec(select(Tag).where(Tag.meeting_id == small.id))
+    assert (tag.slug, tag.name, tag.description) == ("labour", {"en": "Labour"}, {})
+    # Described later, then no longer: loading again follows the file each time.
+    path.write_text(THEMELESS + 'description = { en = "Decent work.", fr = " " }\n', "utf-8")
+    load_meeting(session, path)
+    session.refresh(tag)
+    assert tag.description == {"en": "Decent work."}  # a blank text is no description
+    path.write_text(THEMELESS, encoding="utf-8")
+    load_meeting(session, path)
+    session.refresh(tag)
+    assert tag.description == {}
+
+
+def test_a_description_that_is_not_a_text_per_language_says_so(
+    session: Session, meeting: Meeting, tmp_path: Path
+) -> None:
+    path = tmp_path / "small.toml"
+    path.write_text(THEMELESS + 'description = "Decent work."\n', encoding="utf-8")
+    with pytest.raises(MeetingFileError, match="'labour': the description must be a text per"):
+        load_meeting(session, path)
