@@ -104,6 +104,7 @@ RULES: dict[tuple[str, str], tuple[dict | None, dict[str, int]]] = {
         staff_write(),
     ),  # fmt: skip
     ("POST", "/groups/{slug}/cards/{card_id}/set-aside"): ({"reason": "off_topic"}, staff_write()),
+    ("POST", "/groups/{slug}/cards/{card_id}/tag-proposals"): ({"tag": "x"}, staff_write(400)),
     ("POST", "/groups/{slug}/recommendations"): ({"text": "x"}, staff_write()),
     ("POST", "/groups/{slug}/recommendations/{recommendation_id}"): (
         {"action": "edit", "text": "y"},

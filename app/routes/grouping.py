@@ -26,10 +26,11 @@ from app.grouping import (
     take_out_of_suggestion,
     unplaced,
 )
-from app.i18n import _
+from app.i18n import _, localize
 from app.models import Group, Recommendation, Support, ident, utcnow
 from app.routes.workspace import TEXT_LIMIT, after_card_change, back, card_of, log
-from app.workspace import card_by_number
+from app.themes import refuse
+from app.workspace import card_by_number, group_tags, set_tag
 
 router = APIRouter(prefix="/groups/{slug}", include_in_schema=False)
 
@@ -273,3 +274,34 @@ def _inbox_cards(session: Session, group: Group, values: list[str]) -> list[str]
             422, _("These cards are no longer all in the inbox. Reload the page to see why.")
         )
     return [card_id for card_id in ids if card_id]
+
+
+@router.post("/cards/{card_id}/tag-proposals")
+def update_tag_proposal(
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    group: WritableGroup,
+    user: CurrentUser,
+    card_id: str,
+    form: FormData,
+) -> Response:
+    """Accept a theme proposed for a card (the tag goes on), or turn it down for good."""
+    card = card_of(session, group, card_id)
+    tag_id = form_id(form.get("tag", ""))
+    themes = [t for t in group_tags(session, group) if t.group_id is None]
+    tag = next((t for t in themes if t.id == tag_id), None)
+    action = form.get("action", "")
+    if tag is None or action not in ("accept", "refuse"):
+        raise HTTPException(400)
+    name = localize(tag.name)
+    if action == "accept":
+        set_tag(session, card, tag, on=True)
+        log(session, user, "card.tag", card.id, tag=name, proposed=True)
+        said = _("Tag added: %(tag)s.", tag=name)
+    else:
+        refuse(session, card, tag, user.id)
+        log(session, user, "card.refuse_tag", card.id, tag=name)
+        said = _("Not proposed again for this card: %(tag)s.", tag=name)
+    session.commit()
+    return after_card_change(request, session, meeting, group, user, card, form, said=said)

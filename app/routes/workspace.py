@@ -24,6 +24,7 @@ from app.i18n import _, get_language, localize
 from app.models import Card, Group, Meeting, Tag, User, ident
 from app.review import open_count
 from app.templating import render
+from app.themes import TagProposal, tag_proposals
 from app.workspace import (
     PAGE_SIZE,
     CardFilter,
@@ -60,6 +61,7 @@ def workspace_context(
         "tags": group_tags(session, group),
         "recommendations": views,
         "likely": _likely(session, group, views, extra),
+        "tag_proposals": _tag_proposals(session, group, extra),
         "progress": progress(session, group),
         "reasons": SET_ASIDE_REASONS,
         "language": get_language(),
@@ -75,6 +77,15 @@ def _likely(
     rows = extra.get("rows") or ([extra["row"]] if "row" in extra else [])
     cards = [row.card for row in rows if row.place == "inbox"]
     return likely_recommendations(session, group, cards, views) if cards and views else {}
+
+
+def _tag_proposals(
+    session: Session, group: Group, extra: dict[str, Any]
+) -> dict[str, list[TagProposal]]:
+    """The themes proposed as tags for the cards shown that are still in play (app.themes)."""
+    rows = extra.get("rows") or ([extra["row"]] if "row" in extra else [])
+    cards = [row.card for row in rows if row.place in ("inbox", "grouped")]
+    return tag_proposals(session, group, cards) if cards else {}
 
 
 @router.get("")
