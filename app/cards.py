@@ -3,6 +3,7 @@
 import re
 import unicodedata
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,10 +13,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel, col, select
 
-from app import audit, embedding
+from app import audit, embedding, grouping
 from app.audit import delegation_actor
 from app.i18n import _, format_number, ngettext
-from app.models import AuditEvent, Card, CardVersion, Delegation, Group, Meeting, ident, utcnow
+from app.models import (
+    AuditEvent,
+    Card,
+    CardVersion,
+    Delegation,
+    Group,
+    Meeting,
+    Support,
+    ident,
+    utcnow,
+)
 from app.search import card_search_text
 
 AUTHOR_MAX = 120
@@ -31,6 +42,7 @@ class CardInput:
     author_name: str = ""
     language: str = ""
     errors: dict[str, str] = field(default_factory=dict)
+    supports_card_id: str | None = None  # "add our support": the other delegation's card
 
     @property
     def ok(self) -> bool:
@@ -132,16 +144,19 @@ def create_card(
     access_code_id: int | None = None,
     source: str = "web",
     looked_up: bool = False,
+    also: Sequence[tuple[type[SQLModel], dict[str, Any]]] = (),
 ) -> tuple[Card, bool]:
     """Store a new card, or return the one already stored under this id; say which.
 
     `looked_up`: the caller has just looked for this id and found no card, so it is not
     looked for again (a twin that arrives meanwhile is still caught, by the primary key).
+    `also`: more rows that go in the card's transaction (where a supporting card is placed).
     """
     existing = None if looked_up else session.get(Card, card_id)
     if existing is not None:
         return _same_delegation(existing, delegation), False
     stored, rows = new_card(meeting, delegation, card_id, card, access_code_id, source)
+    rows = [*rows, *also]
     session.flush()  # what the caller added is written first, as the unit of work would
     try:
         insert_rows(session, rows)
@@ -180,9 +195,12 @@ def new_card(
         answers=card.answers,
         source=source,
         search_text=card_search_text(card.answers, card.author_name),
+        supports_card_id=card.supports_card_id,
     )
     version = _version_of(stored, "create")
-    event = audit.event(delegation_actor(delegation), "card.create", "card", card_id, source=source)
+    detail = {"supports": card.supports_card_id} if card.supports_card_id else {}
+    actor = delegation_actor(delegation)
+    event = audit.event(actor, "card.create", "card", card_id, source=source, **detail)
     rows: Rows = [
         (Card, stored.model_dump()),
         (CardVersion, version.model_dump(exclude={"id"})),
@@ -322,3 +340,75 @@ def delegation_cards(session: Session, meeting: Meeting, delegation: Delegation)
     """Return a delegation's cards in a meeting, newest first."""
     query = select(Card).where(Card.meeting_id == meeting.id, Card.delegation_id == delegation.id)
     return list(session.exec(query.order_by(col(Card.created_at).desc())))
+
+
+# --- "Add our support": a card of one's own that backs another delegation's card ------------
+
+
+def support_input(
+    session: Session, meeting: Meeting, delegation: Delegation, other: Card, group: Group | None
+) -> CardInput:
+    """Return the card that backs another delegation's card, or say why there can be none.
+
+    `group`: the group the delegate is writing for (None: the other card's). The card says
+    what the other one says, its main answer in its language with no word added: the
+    rapporteurs see it as support, and it compares as the same text.
+    """
+    if other.status != "active":
+        raise CardConflict(
+            _("This card was withdrawn by its delegation: it can no longer be supported.")
+        )
+    if other.delegation_id == delegation.id:
+        raise CardConflict(_("This card is your delegation's own: it already counts."))
+    own_group = session.get(Group, other.group_id)
+    if own_group is None or (group is not None and group.id != own_group.id):
+        raise CardConflict(
+            _("This card is for another action group: support it from that group's form.")
+        )
+    if not intake_open(meeting, own_group):
+        raise CardConflict(_("This group no longer takes cards: its intake is closed."))
+    main = next((q for q in own_group.questions if q.get("required")), own_group.questions[0])
+    text = embedding.card_text(other, own_group)[: main["max_length"]]
+    return CardInput(
+        group=own_group,
+        answers={main["key"]: text},
+        language=other.language,
+        supports_card_id=other.id,
+    )
+
+
+def support_of(session: Session, delegation: Delegation, other: Card) -> Card | None:
+    """Return the delegation's active card that already backs this card, if there is one."""
+    query = select(Card).where(
+        Card.delegation_id == delegation.id,
+        Card.supports_card_id == other.id,
+        Card.status == "active",
+    )
+    return session.exec(query.order_by(col(Card.created_at))).first()
+
+
+def support_rows(delegation: Delegation, card_id: str, placements: list[Support]) -> Rows:
+    """Return the rows that place a supporting card, each placement in the audit log."""
+    actor = delegation_actor(delegation)
+    rows: Rows = []
+    for support in placements:
+        rec = support.recommendation_id
+        event = audit.event(actor, "card.group", "card", card_id, recommendation=rec)
+        rows.append((Support, support.model_dump()))
+        rows.append((AuditEvent, event.model_dump(exclude={"id"})))
+    return rows
+
+
+def support_card(
+    session: Session,
+    meeting: Meeting,
+    delegation: Delegation,
+    card_id: str,
+    card: CardInput,
+    access_code_id: int | None = None,
+) -> tuple[Card, bool]:
+    """Store a card that backs another one, placed where that one stands, in one transaction."""
+    assert card.supports_card_id is not None
+    placements = grouping.placed_like(session, card_id, card.supports_card_id)
+    rows = support_rows(delegation, card_id, placements)
+    return create_card(session, meeting, delegation, card_id, card, access_code_id, also=rows)

@@ -139,6 +139,8 @@ class MeetingVectors:
     ids: list[str]
     matrix: Vectors
     index: dict[str, int] = field(default_factory=dict)
+    # The language means the rows were centred by, to centre a new text alike; None: not centred.
+    means: LanguageMeans | None = None
 
     def __post_init__(self) -> None:
         self.index = {card_id: row for row, card_id in enumerate(self.ids)}
@@ -185,8 +187,9 @@ def meeting_vectors(session: Session, meeting_id: int, using: Encoder) -> Meetin
         if rows
         else np.zeros((0, 1), dtype=np.float32)
     )
-    if using.by_language:
-        raw = centred(raw, languages, LanguageMeans.of(raw, languages))
-    found = MeetingVectors(ids, raw)
+    means = LanguageMeans.of(raw, languages) if using.by_language else None
+    if means is not None:
+        raw = centred(raw, languages, means)
+    found = MeetingVectors(ids, raw, means=means)
     _cache[engine][(meeting_id, model)] = (tuple(stamp), found)
     return found

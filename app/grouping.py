@@ -422,3 +422,38 @@ def take_out_of_suggestion(
         group_id=ident(group), kind="apart", card_ids=[card_id, *kept], user_id=user_id
     )
     session.add(choice)
+
+
+# --- Cards that back another delegation's card ----------------------------------------------
+
+
+def placed_like(session: Session, card_id: str, supported_id: str) -> list[Support]:
+    """Place a new card that backs another where that one stands: behind the same
+    recommendations, or (returning none) in the inbox with it. Not yet added to the session."""
+    recs = session.exec(select(Support.recommendation_id).where(Support.card_id == supported_id))
+    return [Support(recommendation_id=rec, card_id=card_id, card_version=1) for rec in recs]
+
+
+def supported_cards(session: Session, cards: Sequence[Card]) -> dict[str, tuple[int, Delegation]]:
+    """For the cards among these that back another card: its number in its group, and who
+    wrote it, by the backing card's id."""
+    backing = {card.id: card.supports_card_id for card in cards if card.supports_card_id}
+    if not backing:
+        return {}
+    groups = {card.group_id for card in cards if card.supports_card_id}
+    # Numbered as the workspace numbers a group's cards: in order of arrival.
+    number = func.row_number().over(
+        partition_by=col(Card.group_id), order_by=(col(Card.created_at), col(Card.id))
+    )
+    numbered = (
+        sa_select(col(Card.id).label("card_id"), col(Card.delegation_id), number.label("number"))
+        .where(col(Card.group_id).in_(groups))
+        .subquery()
+    )
+    query = (
+        sa_select(numbered.c.card_id, numbered.c.number, Delegation)
+        .join(Delegation, col(Delegation.id) == numbered.c.delegation_id)
+        .where(numbered.c.card_id.in_(set(backing.values())))
+    )
+    found = {card_id: (n, delegation) for card_id, n, delegation in session.execute(query)}
+    return {card: found[other] for card, other in backing.items() if other in found}

@@ -38,6 +38,7 @@ from app.grouping import (
 from app.grouping import (
     is_grouped,
     is_set_aside,
+    supported_cards,
 )
 from app.grouping import (
     merge as merge,
@@ -166,6 +167,7 @@ class CardRow:
     recommendation_ids: list[int] = field(default_factory=list)
     set_aside: SetAside | None = None
     is_new: bool = False
+    supports: tuple[int, Delegation] | None = None  # the card it backs: number, delegation
 
     @property
     def place(self) -> str:
@@ -297,7 +299,9 @@ def card_marks(session: Session, card_ids: Sequence[str]) -> CardMarks:
 
 def _attach(session: Session, rows: list[CardRow], seen_at: datetime | None) -> None:
     marks = card_marks(session, [row.card.id for row in rows])
+    backed = supported_cards(session, [row.card for row in rows])
     for row in rows:
+        row.supports = backed.get(row.card.id)
         row.tags = marks.tags.get(row.card.id, [])
         row.recommendation_ids = marks.supports.get(row.card.id, [])
         row.set_aside = marks.asides.get(row.card.id)

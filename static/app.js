@@ -39,7 +39,21 @@
     root.querySelectorAll("input[data-card-id]").forEach(function (input) {
       if (!input.value) input.value = newId();
     });
+    if (window.htmx && root !== document) window.htmx.process(root);
   }
+
+  // The hint of close cards under the card form's main answer comes by htmx (its attributes are
+  // on the field), loaded only once someone uses that field: a first visit stays light.
+  function loadHtmx(event) {
+    var src = event.target.getAttribute && event.target.getAttribute("data-htmx");
+    if (!src || window.htmx || loadHtmx.started) return;
+    loadHtmx.started = true;
+    var script = document.createElement("script");
+    script.src = src;
+    document.head.appendChild(script);
+  }
+  document.addEventListener("focusin", loadHtmx);
+  document.addEventListener("input", loadHtmx);
 
   function newId() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();

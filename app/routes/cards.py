@@ -6,13 +6,14 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.audit import delegation_actor
 from app.cards import (
     CardConflict,
     CardInput,
     card_versions,
+    clean_text,
     create_card,
     delegation_cards,
     edit_card,
@@ -21,6 +22,9 @@ from app.cards import (
     parse_card_id,
     read_card_input,
     reinstate_card,
+    support_card,
+    support_input,
+    support_of,
     withdraw_card,
 )
 from app.db import SessionDep
@@ -28,6 +32,7 @@ from app.deps import (
     SESSION_KEY,
     CurrentDelegate,
     Delegate,
+    MaybeDelegate,
     MeetingDep,
     SignInRequired,
     find_delegate,
@@ -35,13 +40,15 @@ from app.deps import (
     group_by_slug,
     named_group,
 )
+from app.embedding import card_text, meeting_vectors
 from app.forms import FormData
 from app.i18n import _, get_language, ngettext
 from app.intake import Submission, intake_for
-from app.limits import TooManyRequests, check_card_rate, client_address
+from app.limits import TooManyRequests, check_card_rate, client_address, limiter
 from app.meetings import meeting_groups
-from app.models import Card, Group, Meeting, ident
-from app.templating import render
+from app.models import Card, Delegation, Group, Meeting, ident
+from app.similarity import THRESHOLD, centred, encoder, similar
+from app.templating import is_fragment_request, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -66,6 +73,171 @@ def read_new_card(
     language = get_language() if get_language() in meeting.languages else meeting.languages[0]
     card = CardInput(group=group_by_slug(session, meeting, group), language=language)
     return _card_form(request, session, meeting, delegate, card, str(uuid.uuid4()))
+
+
+# The hint of close cards while a delegate writes (GET /cards/similar): at most this many, for
+# a text of at least this many characters, and this many hints a minute per delegation (one
+# encode each); past it the hint stays as it was until the minute has passed.
+SIMILAR_MOST = 3
+SIMILAR_MIN_TEXT = 12
+SIMILAR_PER_MINUTE = 120
+
+
+@router.get("/cards/similar")
+def read_similar_cards(
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    delegate: MaybeDelegate,
+    group: str = "",
+    language: str = "",
+) -> Response:
+    """Show the cards of other delegations in the group that say something close to the
+    main answer being typed; nothing when none is close enough. Filled in by htmx only."""
+    if delegate is None:
+        # Not the sign-in page, which htmx would put in the form: an empty hint.
+        return Response(status_code=401, headers={"Cache-Control": "no-store"})
+    found = group_by_slug(session, meeting, group)
+    context: dict[str, Any] = {"similar": [], "group": found}
+    if found is not None and found.questions:
+        main = next((q for q in found.questions if q.get("required")), found.questions[0])
+        text = clean_text(request.query_params.get(f"answers.{main['key']}"))
+        text = text[: main["max_length"]]
+        if len(text) >= SIMILAR_MIN_TEXT and _may_compare(delegate):
+            context["similar"] = _similar_cards(session, found, delegate, text, language)
+    response = render(request, "cards/_similar.html", context)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _may_compare(delegate: Delegate) -> bool:
+    key = str(delegate.delegation.id)
+    if limiter.wait("similar", key, SIMILAR_PER_MINUTE, 60):
+        return False
+    limiter.count("similar", key)
+    return True
+
+
+def _similar_cards(
+    session: Session, group: Group, delegate: Delegate, text: str, language: str
+) -> list[dict[str, Any]]:
+    vectors = meeting_vectors(session, group.meeting_id, encoder())
+    if not vectors.ids:
+        return []  # nothing embedded yet: answered without encoding anything
+    # Cards that back another are left out: the card they back is shown instead.
+    others = session.exec(
+        select(Card.id).where(
+            Card.group_id == group.id,
+            Card.status == "active",
+            Card.delegation_id != delegate.delegation.id,
+            col(Card.supports_card_id).is_(None),
+        )
+    )
+    ids, matrix = vectors.of(list(others))
+    if not ids:
+        return []
+    query = encoder().encode([text])
+    if vectors.means is not None:
+        query = centred(query, [language], vectors.means)
+    close = {ids[i]: score for i, score in similar(query[0], matrix, SIMILAR_MOST)}
+    close = {card_id: score for card_id, score in close.items() if score >= THRESHOLD}
+    if not close:
+        return []
+    rows = session.exec(
+        select(Card, Delegation)
+        .join(Delegation, col(Delegation.id) == Card.delegation_id)
+        .where(col(Card.id).in_(close))
+    ).all()
+    backed = set(
+        session.exec(
+            select(Card.supports_card_id).where(
+                Card.delegation_id == delegate.delegation.id,
+                Card.status == "active",
+                col(Card.supports_card_id).in_(close),
+            )
+        )
+    )
+    found = [
+        {
+            "card": card,
+            "delegation": delegation,
+            "text": card_text(card, group),
+            "backed": card.id in backed,
+            "new_id": str(uuid.uuid4()),
+        }
+        for card, delegation in rows
+    ]
+    return sorted(found, key=lambda item: -close[item["card"].id])
+
+
+@router.post("/cards/{card_id}/support")
+def create_support(
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    delegate: MaybeDelegate,
+    card_id: str,
+    form: FormData,
+) -> Response:
+    """Store a card of the delegate's own delegation that backs another delegation's card,
+    or show the one that already does."""
+    if delegate is None and is_fragment_request(request):
+        # The sign-in page, not inside the form: the typed card waits there as a draft.
+        return Response(status_code=401, headers={"HX-Redirect": "/join?next=/cards/new"})
+    if delegate is None:
+        raise SignInRequired()
+    other = session.get(Card, parse_card_id(card_id) or "")
+    if other is None or other.meeting_id != meeting.id:
+        raise HTTPException(404)
+    if other.supports_card_id:  # a card that backs another: the support goes to that one
+        other = session.get(Card, other.supports_card_id) or other
+    slug = clean_text(form.get("group"))
+    group = group_by_slug(session, meeting, slug) if slug else None
+    try:
+        if slug and group is None:
+            raise CardConflict(_("Choose the action group this card is for."))
+        card = support_input(session, meeting, delegate.delegation, other, group)
+        stored = support_of(session, delegate.delegation, other)
+        created = stored is None
+        if stored is None:
+            new_id = parse_card_id(form.get("card_id")) or str(uuid.uuid4())
+            check_card_rate(client_address(request), ident(delegate.delegation))
+            access_id = delegate.access.id if delegate.access else None
+            stored, created = support_card(
+                session, meeting, delegate.delegation, new_id, card, access_id
+            )
+    except CardConflict as refused:
+        return _support_answer(request, session, other, error=str(refused), status_code=409)
+    except TooManyRequests as slow:
+        response = _support_answer(request, session, other, error=_too_fast(slow), status_code=429)
+        response.headers["Retry-After"] = str(slow.retry_after)
+        return response
+    if not is_fragment_request(request):
+        return RedirectResponse(f"/cards/{stored.id}{'?sent=1' if created else ''}", 303)
+    return _support_answer(request, session, other, stored=stored, created=created)
+
+
+def _support_answer(
+    request: Request,
+    session: Session,
+    other: Card,
+    *,
+    stored: Card | None = None,
+    created: bool = False,
+    error: str = "",
+    status_code: int = 200,
+) -> Response:
+    """Answer "add our support": in the form's hint for htmx, else as a page of its own."""
+    context = {
+        "other": other,
+        "delegation": session.get(Delegation, other.delegation_id),
+        "stored": stored,
+        "created": created,
+        "error": error,
+    }
+    if is_fragment_request(request):
+        return render(request, "cards/_similar.html", context, status_code=status_code)
+    return render(request, "error.html", {"message": error}, status_code=status_code)
 
 
 @router.post("/cards")
