@@ -12,6 +12,7 @@ ACTIONS = (
     "card.ungroup", "card.move", "card.set_aside", "card.restore", "recommendation.create",
     "card.reinstate",  # a delegation brings back a card it withdrew ("card.restore": from aside)
     "card.refuse_tag",  # a rapporteur turns down a theme proposed for a card (app.themes)
+    "card.confirm",  # a rapporteur keeps a card its delegation changed where it was placed
     "recommendation.edit", "recommendation.merge", "recommendation.split",
     "recommendation.reorder", "recommendation.delete", "report.save", "report.review",
     "comment.create", "comment.resolve", "comment.reopen", "account.create", "account.password",

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, delete, select
 from app.embedding import card_text, meeting_vectors
 from app.models import (
     Card,
+    CardVersion,
     Delegation,
     Group,
     Recommendation,
@@ -149,9 +150,14 @@ def create_recommendation(
 
 
 def add_support(session: Session, rec: Recommendation, card_id: str) -> None:
-    """Count a card behind a recommendation; it leaves the inbox (and any set-aside)."""
+    """Count a card behind a recommendation; it leaves the inbox (and any set-aside).
+
+    The placement remembers the card's version: an edit or a withdrawal after it shows as
+    "changed since placed" until a rapporteur confirms, moves or removes it.
+    """
     if session.get(Support, (rec.id, card_id)) is None:
-        session.add(Support(recommendation_id=ident(rec), card_id=card_id))
+        version = _current_version(session, card_id)
+        session.add(Support(recommendation_id=ident(rec), card_id=card_id, card_version=version))
     aside = session.get(SetAside, card_id)
     if aside is not None:
         session.delete(aside)
@@ -167,7 +173,7 @@ def remove_support(session: Session, rec: Recommendation, card_id: str) -> None:
 def move_card(
     session: Session, card_id: str, source: Recommendation, target: Recommendation
 ) -> None:
-    """Move a card from one recommendation to another."""
+    """Move a card from one recommendation to another, as it reads now (see add_support)."""
     remove_support(session, source, card_id)
     add_support(session, target, card_id)
 
@@ -175,8 +181,16 @@ def move_card(
 def merge(session: Session, source: Recommendation, target: Recommendation) -> None:
     """Fold one recommendation into another: its cards now support the target."""
     for support in session.exec(select(Support).where(Support.recommendation_id == source.id)):
-        if session.get(Support, (target.id, support.card_id)) is None:
-            session.add(Support(recommendation_id=ident(target), card_id=support.card_id))
+        kept = session.get(Support, (target.id, support.card_id))
+        # The version the rapporteur last saw goes along: a change not yet confirmed stays so.
+        seen = support.card_version or _current_version(session, support.card_id)
+        if kept is None:
+            session.add(
+                Support(recommendation_id=ident(target), card_id=support.card_id, card_version=seen)
+            )
+        elif seen is not None and kept.card_version is not None and kept.card_version > seen:
+            kept.card_version = seen
+            session.add(kept)
         session.delete(support)
     forget_recommendation(session, source, into=target)
     session.flush()
@@ -422,6 +436,96 @@ def take_out_of_suggestion(
         group_id=ident(group), kind="apart", card_ids=[card_id, *kept], user_id=user_id
     )
     session.add(choice)
+
+
+# --- Changed since placed ---------------------------------------------------------------------
+
+
+def _current_version(session: Session, card_id: str) -> int | None:
+    card = session.get(Card, card_id)
+    return card.version if card is not None else None
+
+
+def _changed() -> ColumnElement[bool]:
+    """The condition for a placement whose card was edited or withdrawn after it was placed."""
+    return col(Card.version) > func.coalesce(col(Support.card_version), col(Card.version))
+
+
+@dataclass
+class ChangedPlacement:
+    """A card behind a recommendation that its delegation edited or withdrew since."""
+
+    recommendation_id: int
+    card: Card
+    delegation: Delegation
+    placed: CardVersion | None  # the card as it read when placed (or last confirmed)
+
+    @property
+    def placed_version(self) -> int:
+        return self.placed.version if self.placed else self.card.version - 1
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.card.status == "withdrawn"
+
+    def compared(self, group: Group) -> list[tuple[str, str, str]]:
+        """Return (question key, answer as placed, answer now) for each question either has."""
+        before = self.placed.answers if self.placed else {}
+        now = self.card.answers
+        keys = [q["key"] for q in group.questions]
+        keys += sorted((set(before) | set(now)) - set(keys))
+        return [(k, before.get(k, ""), now.get(k, "")) for k in keys if before.get(k) or now.get(k)]
+
+
+def changed_placements(session: Session, group: Group) -> dict[int, list[ChangedPlacement]]:
+    """Return the group's placements whose card changed since, by recommendation id."""
+    query = (
+        select(Support, Card, Delegation)
+        .join(Card, col(Card.id) == Support.card_id)
+        .join(Delegation, col(Delegation.id) == Card.delegation_id)
+        .join(Recommendation, col(Recommendation.id) == Support.recommendation_id)
+        .where(col(Recommendation.group_id) == group.id, _changed())
+        .order_by(col(Card.created_at), col(Card.id))
+    )
+    rows = session.exec(query).all()
+    if not rows:
+        return {}
+    versions = session.exec(
+        select(CardVersion).where(col(CardVersion.card_id).in_({c.id for _s, c, _d in rows}))
+    )
+    by_key = {(v.card_id, v.version): v for v in versions}
+    found: dict[int, list[ChangedPlacement]] = defaultdict(list)
+    for support, card, delegation in rows:
+        placed = by_key.get((card.id, support.card_version or 0))
+        found[support.recommendation_id].append(
+            ChangedPlacement(support.recommendation_id, card, delegation, placed)
+        )
+    return dict(found)
+
+
+def awaiting_confirmation(session: Session, group: Group) -> int:
+    """Count the group's placements whose card changed since it was placed."""
+    query = (
+        select(func.count())
+        .select_from(Support)
+        .join(Card, col(Card.id) == Support.card_id)
+        .join(Recommendation, col(Recommendation.id) == Support.recommendation_id)
+        .where(col(Recommendation.group_id) == group.id, _changed())
+    )
+    return session.exec(query).one()
+
+
+def confirm_placement(session: Session, support: Support, card: Card, seen: int) -> bool:
+    """Keep a changed card where it is, as of the version the rapporteur saw; False if no-op.
+
+    A version newer than the one seen stays to be confirmed: nothing changes unseen.
+    """
+    version = min(seen, card.version)
+    if support.card_version is not None and version <= support.card_version:
+        return False
+    support.card_version = version
+    session.add(support)
+    return True
 
 
 # --- Cards that back another delegation's card ----------------------------------------------

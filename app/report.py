@@ -9,6 +9,7 @@ from sqlmodel import Session, col, func, select
 from app import audit
 from app.audit import user_actor
 from app.figures import participation_sentence
+from app.grouping import awaiting_confirmation
 from app.i18n import _, delegation_name, localize, ngettext
 from app.meetings import kind_label
 from app.models import (
@@ -128,6 +129,18 @@ class ReportData:
     recommendations: list[RecommendationView] = field(default_factory=list)
     version: int = 0
     updated_at: datetime | None = None
+    awaiting: int = 0  # placements whose card changed since it was placed
+
+    @property
+    def awaiting_note(self) -> str:
+        """Say how many placements wait for a rapporteur's look, or nothing if none do."""
+        if not self.awaiting:
+            return ""
+        return ngettext(
+            "%(num)s placement awaits confirmation: a card changed since it was placed.",
+            "%(num)s placements await confirmation: cards changed since they were placed.",
+            self.awaiting,
+        )
 
     @property
     def title(self) -> str:
@@ -176,6 +189,7 @@ def report_data(session: Session, meeting: Meeting, group: Group) -> ReportData:
         for k in sorted(counts, key=lambda k: order.index(k) if k in order else len(order))
     ]
     data.recommendations = [v for v in by_support(recommendations(session, group)) if v.cards]
+    data.awaiting = awaiting_confirmation(session, group)
     return data
 
 
@@ -204,6 +218,8 @@ def report_markdown(data: ReportData) -> str:
             f"{indent}- {md_inline(supported_by(view))}: {md_inline(names)}",
         ]
     lines.append("")
+    if data.awaiting_note:
+        lines += [f"_{md_inline(data.awaiting_note)}_", ""]
     for key in ("means", "partnerships", "divergent", "summary"):
         lines += _markdown_section(data, key)
     return "\n".join(lines).rstrip() + "\n"

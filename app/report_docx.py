@@ -33,6 +33,8 @@ def add_report_body(document: Document, data: ReportData, level: int) -> None:
     _participation(document, data, level)
     _section(document, data.titles["priorities"], data.sections["priorities"], level)
     _recommendations(document, data, level)
+    if data.awaiting_note:
+        document.add_paragraph().add_run(data.awaiting_note).italic = True
     for key in ("means", "partnerships", "divergent", "summary"):
         _section(document, data.titles[key], data.sections[key], level)
 

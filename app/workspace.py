@@ -27,6 +27,12 @@ from app.grouping import (
     add_support as add_support,
 )
 from app.grouping import (
+    awaiting_confirmation,
+    is_grouped,
+    is_set_aside,
+    supported_cards,
+)
+from app.grouping import (
     by_support as by_support,
 )
 from app.grouping import (
@@ -34,11 +40,6 @@ from app.grouping import (
 )
 from app.grouping import (
     delete_recommendation as delete_recommendation,
-)
-from app.grouping import (
-    is_grouped,
-    is_set_aside,
-    supported_cards,
 )
 from app.grouping import (
     merge as merge,
@@ -52,6 +53,7 @@ from app.grouping import (
 from app.models import (
     Card,
     CardTag,
+    CardVersion,
     Delegation,
     Group,
     LastLook,
@@ -318,6 +320,7 @@ class Progress:
     set_aside: int = 0
     withdrawn: int = 0
     unreflected_delegations: list[str] = field(default_factory=list)
+    awaiting: int = 0  # placements whose card changed since (app.grouping.changed_placements)
 
 
 def progress(session: Session, group: Group) -> Progress:
@@ -339,12 +342,28 @@ def progress(session: Session, group: Group) -> Progress:
         .order_by(col(Delegation.name))
     )
     result.unreflected_delegations = list(names)
+    result.awaiting = awaiting_confirmation(session, group)
     return result
 
 
 def new_since(session: Session, group: Group, moment: datetime) -> int:
     """Count the group's cards that arrived after a moment."""
     query = select(func.count()).where(col(Card.group_id) == group.id, Card.created_at > moment)
+    return session.exec(query).one()
+
+
+def changed_since(session: Session, group: Group, moment: datetime) -> int:
+    """Count the group's cards, there before a moment, edited or withdrawn after it."""
+    query = (
+        select(func.count(func.distinct(CardVersion.card_id)))
+        .join(Card, col(Card.id) == CardVersion.card_id)
+        .where(
+            col(Card.group_id) == group.id,
+            col(Card.created_at) <= moment,
+            col(CardVersion.action).in_(("edit", "withdraw", "reinstate")),
+            col(CardVersion.created_at) > moment,
+        )
+    )
     return session.exec(query).one()
 
 

@@ -56,6 +56,7 @@ def test_rapporteur_turns_demo_cards_into_a_report(
         card.get_by_role("button", name="Add").click()
         expect(card.get_by_text("Supports R1:")).to_be_visible()  # swapped in place by htmx
     expect(page.locator("#recommendations .support strong")).to_have_text("3 delegations")
+    page.locator("#recommendations .rec-more summary").first.click()  # the forms, on demand
     wording = page.locator("#recommendations textarea").first
     wording.fill("End the immigration detention of children; use community-based alternatives.")
     page.get_by_role("button", name="Save wording").click()
@@ -130,6 +131,7 @@ def test_a_recommendation_saved_comes_back_into_view_with_focus_nearby(
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     item = page.locator(f"#rec-{last.id}")
+    item.get_by_text("Cards, wording and actions").click()
     item.locator("textarea").fill("Portable social protection for migrant workers.")
     item.get_by_role("button", name="Save wording").click()
     expect(page).to_have_url(f"{live_url}/groups/human#rec-{last.id}")
@@ -138,4 +140,4 @@ def test_a_recommendation_saved_comes_back_into_view_with_focus_nearby(
     )
     expect(item).to_be_in_viewport()
     page.keyboard.press("Tab")  # keyboard users carry on from the recommendation, not the top
-    expect(item.locator("textarea")).to_be_focused()
+    expect(item.locator(".rec-more > summary")).to_be_focused()  # its forms, closed again

@@ -368,5 +368,5 @@ def test_a_split_or_a_move_names_only_cards_behind_the_recommendation(
     assert [r.text for r in session.exec(select(Recommendation))] == [rec.text]
     assert session.get(SetAside, other.id) is not None  # the other group's set-aside stays
     assert session.exec(select(Support)).all() == [
-        Support(recommendation_id=rec.id, card_id=mexico.id)
+        Support(recommendation_id=rec.id, card_id=mexico.id, card_version=1)
     ]

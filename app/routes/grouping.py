@@ -11,6 +11,7 @@ from app.forms import FormData, form_id
 from app.grouping import (
     SET_ASIDE_REASONS,
     add_support,
+    confirm_placement,
     create_recommendation,
     delete_recommendation,
     dismiss_suggestion,
@@ -27,7 +28,7 @@ from app.grouping import (
     unplaced,
 )
 from app.i18n import _, localize
-from app.models import Group, Recommendation, Support, ident, utcnow
+from app.models import Card, Group, Recommendation, Support, ident, utcnow
 from app.routes.workspace import TEXT_LIMIT, after_card_change, back, card_of, log
 from app.themes import refuse
 from app.workspace import card_by_number, group_tags, set_tag
@@ -274,6 +275,49 @@ def _inbox_cards(session: Session, group: Group, values: list[str]) -> list[str]
             422, _("These cards are no longer all in the inbox. Reload the page to see why.")
         )
     return [card_id for card_id in ids if card_id]
+
+
+@router.post("/recommendations/{recommendation_id}/placements/{card_id}")
+def update_placement(
+    session: SessionDep,
+    group: WritableGroup,
+    user: CurrentUser,
+    request: Request,
+    recommendation_id: RowId,
+    card_id: str,
+    form: FormData,
+) -> Response:
+    """Settle a card changed since it was placed: keep it (as of the version seen), move it to
+    another recommendation (`to`), or take it out."""
+    rec = _recommendation(session, group, recommendation_id)
+    card = session.get(Card, parse_card_id(card_id) or "")
+    support = session.get(Support, (rec.id, card.id)) if card else None
+    if card is None or support is None:
+        number = number_of(session, group, rec)
+        raise HTTPException(
+            422, _("This card is no longer behind R%(number)s. Reload the page.", number=number)
+        )
+    action = form.get("action", "")
+    if action == "confirm":
+        seen = form_id(form.get("version", ""))
+        if seen is None:
+            raise HTTPException(400)
+        if confirm_placement(session, support, card, seen):
+            log(session, user, "card.confirm", card.id, recommendation=rec.id, version=seen)
+    elif action == "move":
+        target = recommendation_numbered(session, group, form.get("to", ""))
+        if target is None:
+            raise HTTPException(422, _no_such_recommendation(form.get("to", "")[:10]))
+        if target.id != rec.id:
+            move_card(session, card.id, rec, target)
+            log(session, user, "card.move", card.id, source=rec.id, to=target.id)
+    elif action == "remove":
+        remove_support(session, rec, card.id)
+        log(session, user, "card.ungroup", card.id, recommendation=rec.id)
+    else:
+        raise HTTPException(400)
+    session.commit()
+    return back(request, form, group.slug, f"rec-{rec.id}")
 
 
 @router.post("/cards/{card_id}/tag-proposals")
