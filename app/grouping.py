@@ -278,6 +278,7 @@ class Suggestions:
     alone: list[Card]  # unplaced cards close to no other
     not_compared: int  # unplaced cards whose vector is not computed yet
     threshold: float
+    delegations: dict[int, Delegation] = field(default_factory=dict)  # who wrote each card
 
 
 def unplaced(session: Session, group: Group) -> list[Card]:
@@ -312,7 +313,10 @@ def suggestions(session: Session, group: Group, closeness: int = 0) -> Suggestio
             continue
         groups.append(_suggestion(group, chosen, matrix[members]))
     alone.sort(key=lambda c: (c.created_at, c.id))
-    return Suggestions(groups, alone, len(cards) - len(ids), threshold)
+    wrote = {card.delegation_id for card in cards}
+    delegations = session.exec(select(Delegation).where(col(Delegation.id).in_(wrote)))
+    by_delegation = {ident(d): d for d in delegations}
+    return Suggestions(groups, alone, len(cards) - len(ids), threshold, by_delegation)
 
 
 def _choices(

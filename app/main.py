@@ -33,6 +33,7 @@ from app.routes import (
     offline,
     report,
     review,
+    sorting,
     staff,
     workspace,
 )
@@ -105,8 +106,8 @@ def create_app() -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.add_middleware(LanguageMiddleware)
     routers = (
-        join, cards, staff, workspace, grouping, report, review, across, exports, audit, api,
-        health, offline,
+        join, cards, staff, workspace, grouping, sorting, report, review, across, exports,
+        audit, api, health, offline,
     )  # fmt: skip
     for router in (module.router for module in routers):
         app.include_router(router)

@@ -112,6 +112,8 @@ RULES: dict[tuple[str, str], tuple[dict | None, dict[str, int]]] = {
     ),  # fmt: skip
     # No card named: refused whole (422) to those who may act on the group's suggestions.
     ("POST", "/groups/{slug}/suggestions"): ({"action": "dismiss"}, staff_write(422)),
+    ("GET", "/groups/{slug}/triage"): (None, staff_write(200)),
+    ("POST", "/groups/{slug}/cards/bulk"): ({"action": "set_aside"}, staff_write(422)),
     ("GET", "/groups/{slug}/report"): (None, staff_read()),
     ("POST", "/groups/{slug}/report"): ({"version": "0", "summary": "s"}, staff_write()),
     ("GET", "/groups/{slug}/report/print"): (None, staff_read()),

@@ -119,6 +119,7 @@ def read_workspace(
         cursor=cursor,
         more=False,
         suggested=suggestions(session, group, f.closeness) if writable else None,
+        bulk=True,
     )
     return render(request, "workspace/workspace.html", context, fragment="workspace/_cards.html")
 
