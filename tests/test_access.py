@@ -113,6 +113,13 @@ RULES: dict[tuple[str, str], tuple[dict | None, dict[str, int]]] = {
     # No card named: refused whole (422) to those who may act on the group's suggestions.
     ("POST", "/groups/{slug}/suggestions"): ({"action": "dismiss"}, staff_write(422)),
     ("GET", "/groups/{slug}/triage"): (None, staff_write(200)),
+    ("POST", "/groups/{slug}/recommendations/{recommendation_id}/placements/{card_id}"): (
+        {"action": "confirm"},  # with no version seen: told to reload
+        staff_write(422),
+    ),  # fmt: skip
+    ("GET", "/cards/similar"): (None, api(200)),  # the hint: a delegate's, or an empty 401
+    # Supporting a card: its own delegation is told it already counts, another one supports it.
+    ("POST", "/cards/{card_id}/support"): (None, delegate_page(409, 303)),
     ("POST", "/groups/{slug}/cards/bulk"): ({"action": "set_aside"}, staff_write(422)),
     ("GET", "/groups/{slug}/report"): (None, staff_read()),
     ("POST", "/groups/{slug}/report"): ({"version": "0", "summary": "s"}, staff_write()),
