@@ -9,7 +9,7 @@ from sqlmodel import Session, col, func, select
 from app import audit
 from app.audit import user_actor
 from app.figures import participation_sentence
-from app.grouping import awaiting_confirmation
+from app.grouping import RecommendationView, awaiting_confirmation, by_support, recommendations
 from app.i18n import _, delegation_name, localize, ngettext
 from app.meetings import kind_label
 from app.models import (
@@ -24,7 +24,6 @@ from app.models import (
     utcnow,
 )
 from app.text import md_block, md_inline
-from app.workspace import RecommendationView, by_support, recommendations
 
 # The sections the rapporteurs write; the others are computed from the cards.
 SECTIONS = (

@@ -15,41 +15,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, true
 from sqlmodel import Session, col, select
 
 from app.forms import form_id
-
-# Names moved to app.grouping, kept here (as X as X) until every importer names app.grouping.
-from app.grouping import (
-    SET_ASIDE_REASONS as SET_ASIDE_REASONS,
-)
-from app.grouping import (
-    RecommendationView as RecommendationView,
-)
-from app.grouping import (
-    add_support as add_support,
-)
-from app.grouping import (
-    awaiting_confirmation,
-    is_grouped,
-    is_set_aside,
-    supported_cards,
-)
-from app.grouping import (
-    by_support as by_support,
-)
-from app.grouping import (
-    create_recommendation as create_recommendation,
-)
-from app.grouping import (
-    delete_recommendation as delete_recommendation,
-)
-from app.grouping import (
-    merge as merge,
-)
-from app.grouping import (
-    recommendations as recommendations,
-)
-from app.grouping import (
-    set_aside as set_aside,
-)
+from app.grouping import awaiting_confirmation, is_grouped, is_set_aside, supported_cards
 from app.models import (
     Card,
     CardTag,

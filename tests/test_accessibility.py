@@ -11,8 +11,9 @@ from playwright.sync_api import Error as PlaywrightError
 from sqlmodel import Session, select
 
 from app.access import display
+from app.grouping import create_recommendation, set_aside
 from app.models import Card, Group, User
-from app.workspace import create_recommendation, create_tag, set_aside, set_tag
+from app.workspace import create_tag, set_tag
 from tests.browser import CHROMIUM_ARGS, PHONE, needs_chromium, serve  # noqa: F401
 from tests.conftest import PASSWORD
 

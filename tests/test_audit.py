@@ -14,8 +14,8 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
 from app import audit
+from app.grouping import create_recommendation
 from app.models import AuditEvent, Card, Group, Meeting
-from app.workspace import create_recommendation
 from tests.browser import PHONE, needs_chromium, serve
 from tests.conftest import PASSWORD, add_card, make_user, sign_in_as
 from tests.helpers import form_fields, soup

@@ -19,6 +19,7 @@ from app.across import MeetingFilter
 from app.audit import delegation_actor
 from app.cards import withdraw_card
 from app.exports import cards_csv, cards_json, cards_xlsx, sheet_name
+from app.grouping import add_support, create_recommendation, set_aside
 from app.i18n import set_language
 from app.models import Card, Delegation, Group, Meeting, Tag, ident
 from app.recurring import decide, recurring
@@ -26,7 +27,7 @@ from app.report import get_report
 from app.search import card_search_text
 from app.summary_docx import summary_data, summary_docx
 from app.text import cell
-from app.workspace import add_support, create_recommendation, create_tag, set_aside, set_tag
+from app.workspace import create_tag, set_tag
 from tests.conftest import HOSTILE, add_card, sign_in_as
 from tests.test_report_docx import empty_headings, field_codes
 

@@ -16,12 +16,12 @@ from docx.shared import RGBColor
 from docx.text.paragraph import Paragraph
 
 from app import i18n
+from app.grouping import RecommendationView
 from app.i18n import set_language
 from app.models import Card, Delegation, Group, Meeting, Recommendation
 from app.report import SECTIONS, ReportData, section_titles
 from app.report_docx import report_docx
 from app.text import clean
-from app.workspace import RecommendationView
 
 HOSTILE = '=cmd|" /C calc"!A0 <script>alert(1)</script> & حماية المهاجرين 移民'
 # What a translator will write; the real French catalog does not have these messages yet.

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, delete, select
 
+from app.grouping import create_recommendation, delete_recommendation, merge
 from app.models import (
     AuditEvent,
     Card,
@@ -17,7 +18,6 @@ from app.models import (
     Support,
     User,
 )
-from app.workspace import create_recommendation, delete_recommendation, merge
 from tests.conftest import HOSTILE, PASSWORD, browser_like, sign_in_as
 
 
