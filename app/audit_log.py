@@ -80,6 +80,10 @@ SENTENCES = {
     "card.ungroup": N_("%(who)s took %(card)s out of %(recommendation)s."),
     "card.move": N_("%(who)s moved %(card)s from %(source)s to %(target)s."),
     "card.confirm": N_("%(who)s kept %(card)s in %(recommendation)s as of version %(version)s."),
+    "card.refuse_tag": N_("%(who)s turned down the proposed tag %(tag)s for %(card)s."),
+    "recurring.confirm": N_("%(who)s confirmed that %(recommendations)s are the same idea."),
+    "recurring.reject": N_("%(who)s found that %(recommendations)s are not the same idea."),
+    "recurring.reopen": N_("%(who)s proposed %(recommendations)s as one idea again."),
     "card.set_aside": N_("%(who)s set %(card)s aside as off topic."),
     "card.set_aside.duplicate": N_("%(who)s set %(card)s aside as a duplicate."),
     "card.set_aside.duplicate_of": N_("%(who)s set %(card)s aside as a duplicate of %(other)s."),
@@ -125,6 +129,7 @@ def sentence(event: AuditEvent, names: Names) -> str:
         "account": names.account(target),
         "role": _role(detail, names),
         "subject": subject,
+        "recommendations": ", ".join(str(label) for label in detail.get("labels", [])) or target,
     }
     key = event.action
     if key == "card.set_aside" and detail.get("reason") == "duplicate":
@@ -155,6 +160,7 @@ def action_labels() -> dict[str, str]:
         "card.set_aside": _("Card set aside"),
         "card.restore": _("Card put back in the inbox"),
         "card.reinstate": _("Withdrawn card brought back"),
+        "card.refuse_tag": _("Proposed tag turned down"),
         "recommendation": _("All changes to recommendations"),
         "recommendation.create": _("Recommendation created"),
         "recommendation.edit": _("Recommendation reworded"),
@@ -175,6 +181,10 @@ def action_labels() -> dict[str, str]:
         "account.update": _("Account changed"),
         "account.deactivate": _("Account deactivated"),
         "account.activate": _("Account reactivated"),
+        "recurring": _("All decisions on recurring ideas"),
+        "recurring.confirm": _("Recurring idea confirmed"),
+        "recurring.reject": _("Recurring idea rejected"),
+        "recurring.reopen": _("Recurring idea proposed again"),
     }
 
 

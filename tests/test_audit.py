@@ -281,3 +281,27 @@ def test_the_log_on_a_phone_keeps_its_words_whole(
             assert page.evaluate(BROKEN_WORDS, "table.audit-log") == []
             if shots := os.environ.get("SCREENSHOTS"):
                 page.screenshot(path=f"{shots}/audit-{size['width']}.png", full_page=True)
+
+
+def test_decisions_on_recurring_ideas_and_refused_tags_read_as_sentences(
+    client: TestClient, session: Session, meeting: Meeting, accounts: dict, human: list
+) -> None:
+    cora = audit.user_actor(accounts["cofacilitator"])
+    ravi = audit.user_actor(accounts["rapporteur"])
+    labels = {"recommendations": "1,2", "labels": ["Group 1, R1", "Group 6, R2"]}
+    for actor, action, kind, target, detail in [
+        (ravi, "card.refuse_tag", "card", human[0].id, {"tag": "Human rights"}),
+        (cora, "recurring.confirm", "recurring", "1,2", labels),
+        (cora, "recurring.reject", "recurring", "1,2", labels),
+        (cora, "recurring.reopen", "recurring", "1,2", labels),
+    ]:
+        audit.record(session, actor, action, kind, target, **detail)
+    session.commit()
+    sign_in_as(client, "sam")
+    said = [text for _group, text in logged(client)]
+    assert said[:4] == [
+        "Cora (cora) proposed Group 1, R1, Group 6, R2 as one idea again.",
+        "Cora (cora) found that Group 1, R1, Group 6, R2 are not the same idea.",
+        "Cora (cora) confirmed that Group 1, R1, Group 6, R2 are the same idea.",
+        "Ravi (ravi) turned down the proposed tag Human rights for card #1.",
+    ]
