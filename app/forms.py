@@ -5,7 +5,7 @@ from typing import Annotated
 from urllib.parse import parse_qsl, unquote_plus, urlencode
 
 from fastapi import Depends, Request
-from starlette.responses import PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.i18n import _
@@ -60,7 +60,10 @@ class CleanQuery:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and CONTROL.search(scope.get("path", "")):
-            response = PlainTextResponse(_("This page does not exist."), 404)
+            message = _("This page does not exist.")
+            response: Response = PlainTextResponse(message, 404)
+            if scope["path"].startswith("/api/"):  # the API answers in JSON, as documented
+                response = JSONResponse({"detail": message}, 404)
             await response(scope, receive, send)
             return
         if scope["type"] == "http" and scope.get("query_string"):

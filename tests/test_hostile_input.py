@@ -152,6 +152,7 @@ def test_control_characters_in_a_path_or_query_are_not_taken_to_the_database(
 ) -> None:
     sign_in_as(client, "ravi")
     assert client.get("/groups/hu%00man").status_code == 404
+    assert client.get("/api/cards/%14").json() == {"detail": "This page does not exist."}
     assert client.get("/groups/human?q=a%00b").status_code == 200
     answer = client.get("/search?q=deten%00tion&kind=%00")
     assert answer.status_code in (200, 403)
