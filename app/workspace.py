@@ -49,7 +49,7 @@ STATUSES = ("inbox", "grouped", "set_aside", "withdrawn", "all")
 class CardFilter:
     """What the rapporteur chose to see; empty values mean everything."""
 
-    status: str = "all"
+    status: str = "inbox"  # "to sort": what a rapporteur opens the workspace for
     kind: str = ""
     tag: int | None = None
     language: str = ""
@@ -60,9 +60,9 @@ class CardFilter:
     @classmethod
     def from_params(cls, params: Any) -> "CardFilter":
         """Read filters from a query string, ignoring values that make no sense."""
-        status = params.get("status", "all")
+        status = params.get("status", "inbox")
         return cls(
-            status=status if status in STATUSES else "all",
+            status=status if status in STATUSES else "inbox",
             kind=params.get("kind", "")[:40],
             tag=form_id(params.get("tag", "")),
             language=params.get("language", "")[:8],
@@ -83,7 +83,7 @@ class CardFilter:
             "closeness": self.closeness,
         }
         values.update(changes)
-        defaults = {"status": "all", "page": 1, "closeness": 0}
+        defaults = {"status": "inbox", "page": 1, "closeness": 0}
         kept = {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
         return urlencode(kept)
 

@@ -185,7 +185,10 @@ def test_a_rapporteur_sorts_cards_and_writes_the_report_with_the_keyboard(
     after_swap(page, "Tag removed: Children.", f"#card-{first}-title")
     expect(page.locator(f"#card-{first} .chips")).to_have_count(0)
 
-    # Filter: the list is swapped, focus stays in the search field, the count is said.
+    # Filter: the list is swapped, focus stays in the search field, the count is said. The
+    # card searched for is placed now, so the search looks at all cards, not those to sort.
+    tab_to(page, "#f-status", backwards=True)
+    page.keyboard.press("a")  # "All", the option after "To sort"
     tab_to(page, "#f-q", backwards=True)
     page.keyboard.type("detención")
     page.keyboard.press("Enter")

@@ -197,3 +197,24 @@ def test_shift_click_ticks_a_range_for_a_bulk_action(
     context.close()
     session.expire_all()
     assert len(session.exec(select(SetAside)).all()) == 4
+
+
+def test_placed_and_set_aside_cards_leave_the_default_view_to_sort(
+    rapporteur: TestClient, human: list[Card]
+) -> None:
+    rapporteur.post("/groups/human/cards/bulk", data={**ticked([human[0]]), "action": "set_aside"})
+    rapporteur.post(
+        "/groups/human/cards/bulk", data={**ticked([human[1]]), "action": "place", "text": "R."}
+    )
+
+    def shown(query: str = "") -> list[str]:
+        page = soup(rapporteur.get(f"/groups/human{query}"))
+        return [a["id"].removeprefix("card-") for a in page.select("#card-list article")]
+
+    assert shown() == [c.id for c in human[2:]]
+    assert (
+        soup(rapporteur.get("/groups/human")).select_one("#f-status option[selected]")["value"]
+        == "inbox"
+    )
+    assert shown("?status=all") == [c.id for c in human]
+    assert shown("?status=set_aside") == [human[0].id]
