@@ -8,6 +8,7 @@ the command line for whatever is missing (a backfill, or a server without the th
 
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -82,19 +83,25 @@ class Embedder:
     """The thread that embeds a database's new and changed cards.
 
     Woken when cards are stored or edited, and every SWEEP seconds anyway: a card edited
-    while a batch was being embedded is caught by the next pass.
+    while a batch was being embedded is caught by the next pass. It waits for a QUIET moment
+    with no card arriving (at most MAX_DELAY): the model's tokenizer is pure Python and holds
+    the interpreter, so during a burst of cards it would slow every delegate's answer.
     """
 
     SWEEP = 30.0
+    QUIET = 1.0
+    MAX_DELAY = 60.0
 
     def __init__(self, engine: Engine) -> None:
         self._engine = weakref.ref(engine)
         self._wanted = threading.Event()
         self._started = False
         self._lock = threading.Lock()
+        self._last_card = 0.0
 
     def wake(self) -> None:
         """Say that cards changed; start the thread on first use."""
+        self._last_card = time.monotonic()
         self._wanted.set()
         with self._lock:
             start, self._started = not self._started, True
@@ -104,6 +111,7 @@ class Embedder:
     def _run(self) -> None:
         while True:
             self._wanted.wait(self.SWEEP)
+            self._wait_for_quiet()
             self._wanted.clear()
             engine = self._engine()
             if engine is None:  # the database is gone (a test's, or a restart)
@@ -115,6 +123,11 @@ class Embedder:
             except Exception:  # tried again at the next card or sweep; pages show no hints
                 log.exception("embedding cards failed")
             del engine
+
+    def _wait_for_quiet(self) -> None:
+        deadline = time.monotonic() + self.MAX_DELAY
+        while time.monotonic() < deadline and time.monotonic() - self._last_card < self.QUIET:
+            time.sleep(self.QUIET / 4)
 
 
 _embedders: "weakref.WeakKeyDictionary[Engine, Embedder]" = weakref.WeakKeyDictionary()

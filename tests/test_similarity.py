@@ -111,3 +111,23 @@ def test_storing_a_card_wakes_the_embedder_and_the_answer_does_not_wait(
     else:
         raise AssertionError("no vector was computed in the background")
     assert session.exec(select(Card)).all() == [card]
+
+
+def test_the_embedder_waits_while_cards_keep_arriving(
+    session: Session, meeting: Meeting, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its tokenizer holds the interpreter: during a burst it would slow every answer."""
+    monkeypatch.setattr(get_settings(), "embed_in_background", True)
+    monkeypatch.setattr(embedding.Embedder, "QUIET", 0.5)
+    card = add_card(session, meeting, "human", "Chile", "es", {"commitments": "Visados."})
+    burst_ends = time.monotonic() + 1.5
+    while time.monotonic() < burst_ends:
+        embedding.cards_changed(session)  # another card arrives
+        session.expire_all()
+        assert session.get(CardVector, card.id) is None
+        time.sleep(0.1)
+    deadline = time.monotonic() + 20
+    while session.get(CardVector, card.id) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        session.expire_all()
+    assert session.get(CardVector, card.id) is not None
