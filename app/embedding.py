@@ -136,10 +136,19 @@ _registry_lock = threading.Lock()
 
 def cards_changed(session: Session) -> None:
     """Wake the embedder of the session's database, where the settings run one."""
-    if not get_settings().embed_in_background:
-        return
     engine = session.get_bind()
     assert isinstance(engine, Engine)
+    wake(engine)
+
+
+def wake(engine: Engine) -> None:
+    """Wake (or start) a database's embedder, where the settings run one.
+
+    Also called when a server starts, so cards stored while no server ran (a demo, an
+    import, a restore) get their vectors without waiting for the next card.
+    """
+    if not get_settings().embed_in_background:
+        return
     with _registry_lock:
         embedder = _embedders.setdefault(engine, Embedder(engine))
     embedder.wake()

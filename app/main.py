@@ -15,7 +15,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app import i18n
+from app import embedding, i18n
 from app.db import ServerBusy, get_engine
 from app.deps import Forbidden, NoMeeting, SignInRequired
 from app.forms import CleanQuery
@@ -74,6 +74,7 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     # Few threads serve the sync handlers: on a small machine forty threads fighting for the
     # GIL stretch every write (which SQLite serialises) and the tail with it.
     anyio.to_thread.current_default_thread_limiter().total_tokens = get_settings().threads
+    embedding.wake(get_engine())
     yield
     get_engine().dispose()
 

@@ -5,6 +5,7 @@ import time
 
 import numpy as np
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from app import embedding
@@ -126,6 +127,20 @@ def test_the_embedder_waits_while_cards_keep_arriving(
         session.expire_all()
         assert session.get(CardVector, card.id) is None
         time.sleep(0.1)
+    deadline = time.monotonic() + 20
+    while session.get(CardVector, card.id) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        session.expire_all()
+    assert session.get(CardVector, card.id) is not None
+
+
+def test_a_server_starting_embeds_the_cards_stored_while_none_ran(
+    session: Session, meeting: Meeting, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    card = add_card(session, meeting, "human", "Chile", "es", {"commitments": "Demo."})
+    monkeypatch.setattr(get_settings(), "embed_in_background", True)
+    monkeypatch.setattr(embedding.Embedder, "QUIET", 0.0)
+    embedding.wake(engine)  # what the app's lifespan does at start
     deadline = time.monotonic() + 20
     while session.get(CardVector, card.id) is None and time.monotonic() < deadline:
         time.sleep(0.05)
