@@ -98,6 +98,8 @@ class Embedder:
         self._started = False
         self._lock = threading.Lock()
         self._last_card = 0.0
+        self._stopped = False
+        self._thread: threading.Thread | None = None
 
     def wake(self) -> None:
         """Say that cards changed; start the thread on first use."""
@@ -106,15 +108,23 @@ class Embedder:
         with self._lock:
             start, self._started = not self._started, True
         if start:
-            threading.Thread(target=self._run, name="card-embedder", daemon=True).start()
+            self._thread = threading.Thread(target=self._run, name="card-embedder", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 30) -> None:
+        """Let the batch being embedded finish, then end the thread (before an engine goes)."""
+        self._stopped = True
+        self._wanted.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
 
     def _run(self) -> None:
-        while True:
+        while not self._stopped:
             self._wanted.wait(self.SWEEP)
             self._wait_for_quiet()
             self._wanted.clear()
             engine = self._engine()
-            if engine is None:  # the database is gone (a test's, or a restart)
+            if engine is None or self._stopped:  # the database is gone, or the server is
                 return
             try:
                 with new_session(engine) as session:
@@ -126,7 +136,11 @@ class Embedder:
 
     def _wait_for_quiet(self) -> None:
         deadline = time.monotonic() + self.MAX_DELAY
-        while time.monotonic() < deadline and time.monotonic() - self._last_card < self.QUIET:
+        while (
+            not self._stopped
+            and time.monotonic() < deadline
+            and time.monotonic() - self._last_card < self.QUIET
+        ):
             time.sleep(self.QUIET / 4)
 
 
@@ -152,6 +166,14 @@ def wake(engine: Engine) -> None:
     with _registry_lock:
         embedder = _embedders.setdefault(engine, Embedder(engine))
     embedder.wake()
+
+
+def stop(engine: Engine) -> None:
+    """End a database's embedder, if it has one, before the engine is disposed."""
+    with _registry_lock:
+        embedder = _embedders.pop(engine, None)
+    if embedder is not None:
+        embedder.stop()
 
 
 @dataclass

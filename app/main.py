@@ -76,6 +76,7 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     anyio.to_thread.current_default_thread_limiter().total_tokens = get_settings().threads
     embedding.wake(get_engine())
     yield
+    embedding.stop(get_engine())
     get_engine().dispose()
 
 

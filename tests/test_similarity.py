@@ -2,6 +2,7 @@
 request path."""
 
 import time
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -98,10 +99,17 @@ def test_vectors_are_computed_for_new_cards_and_again_after_an_edit(
     assert embedding.embed_all(session, SentenceEncoder()) == 1
 
 
-def test_storing_a_card_wakes_the_embedder_and_the_answer_does_not_wait(
-    session: Session, meeting: Meeting, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def background(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """An embedder thread as servers run it, ended before the test's database goes."""
     monkeypatch.setattr(get_settings(), "embed_in_background", True)
+    yield
+    embedding.stop(engine)
+
+
+def test_storing_a_card_wakes_the_embedder_and_the_answer_does_not_wait(
+    session: Session, meeting: Meeting, background: None
+) -> None:
     card = add_card(session, meeting, "human", "Chile", "es", {"commitments": "Visados."})
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -115,10 +123,9 @@ def test_storing_a_card_wakes_the_embedder_and_the_answer_does_not_wait(
 
 
 def test_the_embedder_waits_while_cards_keep_arriving(
-    session: Session, meeting: Meeting, monkeypatch: pytest.MonkeyPatch
+    session: Session, meeting: Meeting, monkeypatch: pytest.MonkeyPatch, background: None
 ) -> None:
     """Its tokenizer holds the interpreter: during a burst it would slow every answer."""
-    monkeypatch.setattr(get_settings(), "embed_in_background", True)
     monkeypatch.setattr(embedding.Embedder, "QUIET", 5.0)  # far longer than any gap below
     card = add_card(session, meeting, "human", "Chile", "es", {"commitments": "Visados."})
     burst_ends = time.monotonic() + 1.5
@@ -135,7 +142,10 @@ def test_the_embedder_waits_while_cards_keep_arriving(
 
 
 def test_a_server_starting_embeds_the_cards_stored_while_none_ran(
-    session: Session, meeting: Meeting, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    session: Session,
+    meeting: Meeting,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     card = add_card(session, meeting, "human", "Chile", "es", {"commitments": "Demo."})
     monkeypatch.setattr(get_settings(), "embed_in_background", True)
@@ -145,4 +155,5 @@ def test_a_server_starting_embeds_the_cards_stored_while_none_ran(
     while session.get(CardVector, card.id) is None and time.monotonic() < deadline:
         time.sleep(0.05)
         session.expire_all()
+    embedding.stop(engine)  # what it does at the end, before the engine goes
     assert session.get(CardVector, card.id) is not None
