@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 MEETING ?= meetings/puerto-vallarta-2017.toml
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes: one per core (each gets its own PostgreSQL database, see tests/conftest.py).
+TEST_WORKERS ?= auto
 
 .PHONY: run test lint bench messages clean
 
@@ -31,7 +33,7 @@ lint: $(VENV)/.installed
 
 ## test: lint, then the whole suite (on PostgreSQL too when TEST_DATABASE_URL is set)
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 ## bench: the speed and memory benchmarks, each ending with a key=value line
 bench: $(VENV)/.installed

@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, sync_playwright
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlmodel import Session, SQLModel, select
 
 from app.access import issue_code
@@ -36,7 +36,28 @@ from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE
 
 ROOT = Path(__file__).parent.parent
 MEETING_FILE = ROOT / "meetings" / "puerto-vallarta-2017.toml"
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def _database_of_this_worker(url: str) -> str:
+    """Under pytest-xdist each worker gets its own PostgreSQL database beside the given one.
+
+    The fixtures wipe a whole schema per test, so two workers must never share a database.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker:
+        return url
+    base = make_url(url)
+    own = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        known = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": own})
+        if known.first() is None:
+            connection.execute(text(f'CREATE DATABASE "{own}"'))
+    admin.dispose()
+    return base.set(database=own).render_as_string(hide_password=False)
+
+
+POSTGRES_URL = _database_of_this_worker(os.environ.get("TEST_DATABASE_URL", ""))
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
