@@ -62,11 +62,16 @@ class ReportConflict(Exception):
         self.report = report
 
 
-def get_report(session: Session, group: Group) -> Report:
-    """Return the group's report, creating an empty draft the first time."""
+def find_report(session: Session, group: Group) -> Report:
+    """Return the group's report; before its first save, an empty draft that is not stored."""
     report = session.exec(select(Report).where(Report.group_id == group.id)).first()
-    if report is None:
-        report = Report(group_id=ident(group), sections={s: "" for s in SECTIONS})
+    return report or Report(group_id=ident(group), sections={s: "" for s in SECTIONS})
+
+
+def get_report(session: Session, group: Group) -> Report:
+    """Return the group's report for saving, storing the empty draft the first time."""
+    report = find_report(session, group)
+    if report.id is None:
         session.add(report)
         session.commit()
         session.refresh(report)
@@ -163,7 +168,7 @@ def supported_by(view: RecommendationView) -> str:
 
 def report_data(session: Session, meeting: Meeting, group: Group) -> ReportData:
     """Gather the report: the draft's sections, the figures and the recommendations."""
-    report = get_report(session, group)
+    report = find_report(session, group)
     data = ReportData(
         meeting=meeting,
         group=group,

@@ -377,14 +377,21 @@ def arrivals(session: Session, group: Group, f: CardFilter, after: int) -> Arriv
 
 
 def last_look(session: Session, user_id: int, group: Group) -> datetime | None:
-    """Return when the person last opened the workspace, and remember that they do now."""
+    """Return when the person last marked the workspace as seen (None: never)."""
     look = session.get(LastLook, (user_id, group.id))
-    previous = look.seen_at if look else None
+    return look.seen_at if look else None
+
+
+def mark_seen(session: Session, user_id: int, group: Group, shown_at: datetime) -> None:
+    """Remember what the person has seen: the page as it was at `shown_at`.
+
+    The page's own time, not the click's, so cards that arrived while it was open stay new.
+    """
+    look = session.get(LastLook, (user_id, group.id))
     look = look or LastLook(user_id=user_id, group_id=ident(group))
-    look.seen_at = utcnow()
+    look.seen_at = min(shown_at, utcnow())
     session.add(look)
     session.commit()
-    return previous
 
 
 # --- Tags -------------------------------------------------------------------------------------

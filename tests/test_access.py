@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from app.models import Comment, Meeting, Recommendation, Support, User, ident
 from tests.conftest import add_card, browser_like, code_for, sign_in_as
@@ -96,6 +96,7 @@ RULES: dict[tuple[str, str], tuple[dict | None, dict[str, int]]] = {
     ("GET", "/groups"): (None, {**staff_read(), "other_rapporteur": 200}),
     ("GET", "/groups/{slug}"): (None, staff_read()),
     ("GET", "/groups/{slug}/arrivals"): (None, staff_read(400)),
+    ("POST", "/groups/{slug}/seen"): ({"shown_at": "x"}, staff_read(303)),  # one's own look
     ("GET", "/groups/{slug}/cards/{card_id}"): (None, staff_read()),
     ("POST", "/groups/{slug}/cards/{card_id}/tags"): ({"new_tag": "x"}, staff_write()),
     ("POST", "/groups/{slug}/cards/{card_id}/support"): ({"recommendation": "new"}, staff_write()),
@@ -230,3 +231,25 @@ def test_each_route_answers_each_role_as_expected(world: dict, role: str, sessio
         expected = RULES[("POST", template)][1][role]
         response = client.post(template.format(**world["values"]), follow_redirects=False)
         assert response.status_code == expected, template
+
+
+def snapshot(session: Session) -> dict[str, list]:
+    """Every row of every table, to compare before and after."""
+    session.expire_all()
+    return {
+        table.name: sorted(map(repr, session.execute(table.select()).all()))
+        for table in SQLModel.metadata.sorted_tables
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_reading_a_page_writes_nothing(world: dict, role: str, session: Session) -> None:
+    """Every GET, for every role, leaves every table as it was."""
+    client = world["clients"][role]
+    before = snapshot(session)
+    for (method, template), _rule in RULES.items():
+        if method == "GET":
+            client.get(template.format(**world["values"]), follow_redirects=False)
+    after = snapshot(session)
+    changed = {name for name in before if before[name] != after[name]}
+    assert changed == set(), f"{role}: GETs changed these tables"

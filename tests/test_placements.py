@@ -26,7 +26,6 @@ from app.models import (
     AuditEvent,
     Card,
     Group,
-    LastLook,
     Meeting,
     Recommendation,
     Support,
@@ -305,19 +304,18 @@ def test_the_last_look_counts_cards_edited_or_withdrawn_since(
     group: Group,
 ) -> None:
     mexico, belgium, philippines, *_ = human
-    rapporteur.get("/groups/human")  # the first look
-    look = session.get(LastLook, (accounts["rapporteur"].id, group.id))
-    assert look is not None
-    look.seen_at = utcnow() - timedelta(seconds=1)
-    session.add(look)
-    session.commit()
+    shown_at = (utcnow() - timedelta(seconds=1)).isoformat()
+    rapporteur.post("/groups/human/seen", data={"shown_at": shown_at})  # the first look
     edit(session, meeting, mexico, "Otra redacción.")
     edit(session, meeting, mexico, "Y otra más.")  # one card, however many edits
     withdraw(session, belgium)
     page = soup(rapporteur.get("/groups/human"))
     notes = [text(p) for p in page.select("p.success[role=status]")]
     assert "2 cards edited or withdrawn by their delegations since your last look." in notes
-    page = soup(rapporteur.get("/groups/human"))  # looked at now: nothing since
+    seen = page.select_one("form[action='/groups/human/seen']")
+    assert seen is not None
+    fields = {i["name"]: i["value"] for i in seen.select("input[type=hidden]")}
+    page = soup(rapporteur.post("/groups/human/seen", data=fields))  # marked: nothing since
     assert not any("since your last look" in text(p) for p in page.select("p.success"))
 
 

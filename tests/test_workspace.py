@@ -8,7 +8,7 @@ from app.audit import Actor
 from app.cards import withdraw_card
 from app.grouping import recommendations
 from app.meetings import meeting_groups
-from app.models import Card, Meeting, Recommendation, SetAside, Support
+from app.models import Card, LastLook, Meeting, Recommendation, SetAside, Support
 from tests.conftest import CARDS, add_card
 from tests.helpers import error_for, soup
 
@@ -240,6 +240,8 @@ def test_new_cards_arrive_and_are_counted_since_the_last_look(
 ) -> None:
     first = rapporteur.get("/groups/human")
     poller = soup(first).select_one("#poller")["hx-get"]
+    seen = {i["name"]: i["value"] for i in soup(first).select("form[action$='/seen'] input")}
+    rapporteur.post("/groups/human/seen", data=seen)
     assert "New" not in [b.get_text() for b in soup(first).select(".badge")]
     add_card(
         session,
@@ -256,6 +258,24 @@ def test_new_cards_arrive_and_are_counted_since_the_last_look(
     again = rapporteur.get("/groups/human")
     assert "1 new card since your last look" in again.text
     assert [b.get_text() for b in soup(again).select(".badge.new")] == ["New"]
+
+
+def test_opening_the_workspace_writes_nothing_marking_it_seen_does(
+    rapporteur: TestClient, human: list[Card], session: Session, meeting: Meeting
+) -> None:
+    page = soup(rapporteur.get("/groups/human"))
+    assert session.exec(select(LastLook)).all() == []  # a GET remembers nothing
+    assert "From then on, new and changed cards are marked." in page.get_text()
+    fields = {i["name"]: i["value"] for i in page.select("form[action$='/seen'] input")}
+    # A card stored after the page was shown, before the click, stays new.
+    add_card(session, meeting, "human", "Ghana", "en", {"commitments": "Protect domestic workers."})
+    after = soup(rapporteur.post("/groups/human/seen", data=fields))
+    assert len(session.exec(select(LastLook)).all()) == 1
+    assert "1 new card since your last look (marked New)." in after.get_text()
+    assert [b.get_text() for b in after.select(".badge.new")] == ["New"]
+    # A time that is not one is taken as now; nothing breaks.
+    rapporteur.post("/groups/human/seen", data={"shown_at": "yesterday\x00"})
+    assert "since your last look" not in rapporteur.get("/groups/human").text
 
 
 def test_one_card_at_a_time_with_previous_and_next(

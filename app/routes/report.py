@@ -17,6 +17,7 @@ from app.report import (
     SECTIONS,
     ReportConflict,
     ReportData,
+    find_report,
     get_report,
     report_data,
     report_markdown,
@@ -35,7 +36,7 @@ router = APIRouter(prefix="/groups/{slug}", include_in_schema=False)
 def _editor(
     session: Session, meeting: Meeting, group: Group, user: User, **extra: Any
 ) -> dict[str, Any]:
-    report = get_report(session, group)
+    report = find_report(session, group)
     return {
         "meeting": meeting,
         "group": group,
@@ -76,7 +77,6 @@ def update_report(
     form: FormData,
 ) -> Response:
     """Save the draft; if someone else saved meanwhile, show both texts and keep this one."""
-    report = get_report(session, group)
     draft = {s: form.get(s, "").replace("\r\n", "\n") for s in SECTIONS}
     errors = {
         s: _("Keep this section under %(max)s characters.", max=SECTION_LIMIT)
@@ -93,6 +93,7 @@ def update_report(
             status_code=422,
             fragment="report/_save_status.html",
         )
+    report = get_report(session, group)
     try:
         save_report(session, report, draft, seen, user)
     except ReportConflict:

@@ -24,7 +24,7 @@ from app.forms import FormData, form_id
 from app.grouping import RecommendationView, recommendations
 from app.i18n import _, get_language, localize, text_direction
 from app.models import Comment, Group, Meeting, Recommendation, User, ident
-from app.report import get_report, report_data
+from app.report import find_report, report_data
 from app.review import (
     COMMENT_LIMIT,
     add_comment,
@@ -284,7 +284,7 @@ def update_comment_resolved(
 @router.post("/groups/{slug}/reviewed")
 def create_review(session: SessionDep, group: ReadableGroup, user: Reviewer) -> Response:
     """Mark the report reviewed as it stands now."""
-    report = get_report(session, group)
+    report = find_report(session, group)
     if report.version == 0:  # the button shows only with a draft: a stale page raced here
         return RedirectResponse(f"/groups/{group.slug}/review?reviewed=none", status_code=303)
     mark_reviewed(session, group, report, user)

@@ -1,5 +1,6 @@
 """The rapporteur's workspace: reading a group's cards, tagging, grouping, setting aside."""
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -22,7 +23,7 @@ from app.grouping import (
     suggestions,
 )
 from app.i18n import _, get_language, localize
-from app.models import Card, Group, Meeting, Tag, User, ident
+from app.models import Card, Group, Meeting, Tag, User, ident, utcnow
 from app.review import open_count
 from app.templating import render
 from app.themes import TagProposal, tag_proposals
@@ -38,6 +39,7 @@ from app.workspace import (
     last_arrival,
     last_look,
     list_cards,
+    mark_seen,
     new_since,
     progress,
     set_tag,
@@ -120,8 +122,28 @@ def read_workspace(
         more=False,
         suggested=suggestions(session, group, f.closeness) if writable else None,
         bulk=True,
+        shown_at=utcnow().isoformat(),
+        ever_seen=seen_at is not None,
     )
     return render(request, "workspace/workspace.html", context, fragment="workspace/_cards.html")
+
+
+@router.post("/seen")
+def mark_workspace_seen(
+    session: SessionDep, group: ReadableGroup, user: CurrentUser, form: FormData
+) -> Response:
+    """Mark everything on the page as seen: the next "since your last look" starts from it."""
+    mark_seen(session, ident(user), group, _moment(form.get("shown_at", "")))
+    return RedirectResponse(safe_next(form.get("next"), f"/groups/{group.slug}"), status_code=303)
+
+
+def _moment(value: str) -> datetime:
+    """The page's time from its form, or now if it is missing or not a time."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return utcnow()
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @router.get("/arrivals")
