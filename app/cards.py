@@ -16,6 +16,7 @@ from sqlmodel import Session, SQLModel, col, select
 from app import audit, embedding, grouping
 from app.audit import delegation_actor
 from app.i18n import _, format_number, ngettext
+from app.meetings import main_question
 from app.models import (
     AuditEvent,
     Card,
@@ -367,7 +368,7 @@ def support_input(
         )
     if not intake_open(meeting, own_group):
         raise CardConflict(_("This group no longer takes cards: its intake is closed."))
-    main = next((q for q in own_group.questions if q.get("required")), own_group.questions[0])
+    main = main_question(own_group)
     text = embedding.card_text(other, own_group)[: main["max_length"]]
     return CardInput(
         group=own_group,

@@ -14,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from sqlmodel import Session, col, select
 
-from app import access, auth, embedding, exports, grouping, printing
+from app import access, auth, embedding, exports, printing, suggestions
 from app.across import STATUSES, MeetingFilter
 from app.backup import BackupError, backup, restore
 from app.db import get_engine
@@ -275,9 +275,9 @@ def suggest_groups(args: argparse.Namespace) -> int:
             print(f"error: no group {args.group!r} in {meeting.slug}", file=sys.stderr)
             return 1
         embedding.embed_all(session)  # what the background thread would have done by now
-        found = grouping.suggestions(session, group, args.closeness)
+        found = suggestions.suggestions(session, group, args.closeness)
         entries: list[dict[str, Any]] = [_suggestion_entry(s) for s in found.groups] + [
-            {"label": grouping.card_label(group, card), "cards": [card.id], "reasons": []}
+            {"label": suggestions.card_label(group, card), "cards": [card.id], "reasons": []}
             for card in found.alone
         ]
     if args.json:
@@ -290,7 +290,7 @@ def suggest_groups(args: argparse.Namespace) -> int:
     return 0
 
 
-def _suggestion_entry(suggestion: grouping.Suggestion) -> dict[str, object]:
+def _suggestion_entry(suggestion: suggestions.Suggestion) -> dict[str, object]:
     reasons = [
         f"closeness {suggestion.closeness:.2f}",
         f"languages: {', '.join(suggestion.languages)}",

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, or_
 from sqlmodel import Session, col, select
 
 from app.db import new_session
+from app.meetings import main_question
 from app.models import Card, CardVector, Group, utcnow
 from app.settings import get_settings
 from app.similarity import Encoder, LanguageMeans, Vectors, centred, encoder
@@ -29,8 +30,7 @@ log = logging.getLogger(__name__)
 
 def card_text(card: Card, group: Group) -> str:
     """Return what a card says, for comparing it: its main answer, or all of them."""
-    main = next((q["key"] for q in group.questions if q.get("required")), "")
-    text = card.answers.get(main, "").strip()
+    text = card.answers.get(main_question(group)["key"], "").strip()
     return text or " ".join(v for v in card.answers.values() if v.strip())
 
 

@@ -33,7 +33,10 @@ def load_meeting(session: Session, path: Path) -> Meeting:
             _upsert_group(session, meeting, group_data, questions)
         for theme in data.get("themes", []):
             _upsert_theme(session, meeting, theme)
-    except KeyError as error:
+    except (KeyError, MeetingFileError) as error:
+        session.rollback()  # a broken file changes nothing
+        if isinstance(error, MeetingFileError):
+            raise
         raise MeetingFileError(f"{path}: missing {error}") from error
     ensure_shipped_delegations(session)
     session.commit()
@@ -74,6 +77,8 @@ def _upsert_group(
     group.number = data["number"]
     group.title = data["title"]
     group.description = data.get("description", {})
+    if not data.get("questions"):
+        raise MeetingFileError(f"the group {data['slug']!r} asks no question")
     group.questions = [_question(key, questions) for key in data["questions"]]
     group.intake_open = data.get("intake_open", True)
     session.add(group)
@@ -129,6 +134,14 @@ def kind_label(meeting: Meeting, kind: str) -> str:
         if item["slug"] == kind:
             return localize(item["label"])
     return kind
+
+
+def main_question(group: Group) -> dict[str, Any]:
+    """Return the question a group's cards are compared and placed by: the first required one.
+
+    Every group asks at least one question: load_meeting refuses a group that asks none.
+    """
+    return next((q for q in group.questions if q.get("required")), group.questions[0])
 
 
 def meeting_groups(session: Session, meeting: Meeting) -> list[Group]:

@@ -18,10 +18,11 @@ from sqlmodel import Session, col, select
 
 from app import similarity
 from app.embedding import meeting_vectors
-from app.grouping import RecommendationView, recommendations, shared_words
+from app.grouping import RecommendationView, recommendations
 from app.meetings import meeting_groups
 from app.models import Delegation, Group, Meeting, RecurringChoice, ident
 from app.similarity import LanguageMeans, Vectors, centred, suggest
+from app.suggestions import shared_words
 
 DECISIONS = ("confirmed", "rejected")
 _WORDINGS: dict[tuple[str, str], Vectors] = {}  # (model, text): vector, shared by requests

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from app.forms import form_id
 from app.grouping import awaiting_confirmation, is_grouped, is_set_aside, supported_cards
+from app.i18n import get_language
 from app.models import (
     Card,
     CardTag,
@@ -415,6 +416,14 @@ def create_tag(session: Session, group: Group, name: str, language: str) -> Tag:
     session.add(tag)
     session.flush()
     return tag
+
+
+def tag_in_form(session: Session, group: Group, form: dict[str, str]) -> Tag | None:
+    """Return the tag a form names: a new one by name (made now), or one of the group's."""
+    if form.get("new_tag", "").strip():
+        return create_tag(session, group, form["new_tag"].strip()[:80], get_language())
+    tag_id = form_id(form.get("tag", ""))
+    return next((t for t in group_tags(session, group) if t.id == tag_id), None)
 
 
 def set_tag(session: Session, card: Card, tag: Tag, on: bool) -> None:

@@ -175,3 +175,11 @@ def test_a_description_that_is_not_a_text_per_language_says_so(
     path.write_text(THEMELESS + 'description = "Decent work."\n', encoding="utf-8")
     with pytest.raises(MeetingFileError, match="'labour': the description must be a text per"):
         load_meeting(session, path)
+
+
+def test_a_group_that_asks_no_question_is_refused(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "small.toml"
+    path.write_text(THEMELESS.replace('questions = ["commitments"]', "questions = []"), "utf-8")
+    with pytest.raises(MeetingFileError, match="the group 'one' asks no question"):
+        load_meeting(session, path)
+    assert session.exec(select(Meeting).where(Meeting.slug == "small")).first() is None

@@ -9,17 +9,16 @@ from sqlmodel import Session
 
 from app import cli, embedding
 from app.deps import group_by_slug
-from app.grouping import (
-    create_recommendation,
+from app.grouping import create_recommendation, recommendations
+from app.models import Card, Group, Meeting
+from app.suggestions import (
     dismiss_suggestion,
     likely_recommendations,
-    recommendations,
     shared_words,
     suggestions,
     take_out_of_suggestion,
     unplaced,
 )
-from app.models import Card, Group, Meeting
 from tests.conftest import add_card
 from tests.helpers import soup
 

@@ -314,6 +314,8 @@ def test_bad_workspace_requests_get_messages_not_crashes(
         == 422
     )
     assert rapporteur.post("/groups/human/recommendations", data={"text": " "}).status_code == 400
+    no_tag = rapporteur.post(f"/groups/human/cards/{card}/tags", data={"tag": "99"})
+    assert no_tag.status_code == 422 and "Choose a tag, or write a new one." in no_tag.text
     assert (
         rapporteur.post("/groups/human/recommendations/1", data={"action": "x"}).status_code == 404
     )

@@ -45,7 +45,7 @@ from app.forms import FormData
 from app.i18n import _, get_language, ngettext
 from app.intake import Submission, intake_for
 from app.limits import TooManyRequests, check_card_rate, client_address, limiter
-from app.meetings import meeting_groups
+from app.meetings import main_question, meeting_groups
 from app.models import Card, Delegation, Group, Meeting, ident
 from app.similarity import THRESHOLD, centred, encoder, similar
 from app.templating import is_fragment_request, render
@@ -100,7 +100,7 @@ def read_similar_cards(
     found = group_by_slug(session, meeting, group)
     context: dict[str, Any] = {"similar": [], "group": found}
     if found is not None and found.questions:
-        main = next((q for q in found.questions if q.get("required")), found.questions[0])
+        main = main_question(found)
         text = clean_text(request.query_params.get(f"answers.{main['key']}"))
         text = text[: main["max_length"]]
         if len(text) >= SIMILAR_MIN_TEXT and _may_compare(delegate):

@@ -14,7 +14,6 @@ from app.grouping import (
     confirm_placement,
     create_recommendation,
     delete_recommendation,
-    dismiss_suggestion,
     merge,
     move_card,
     number_of,
@@ -24,12 +23,12 @@ from app.grouping import (
     restore,
     set_aside,
     split,
-    take_out_of_suggestion,
-    unplaced,
 )
 from app.i18n import _, localize
+from app.meetings import main_question
 from app.models import Card, Group, Recommendation, Support, ident, utcnow
 from app.routes.workspace import TEXT_LIMIT, after_card_change, back, card_of, log
+from app.suggestions import dismiss_suggestion, take_out_of_suggestion, unplaced
 from app.themes import refuse
 from app.workspace import card_by_number, group_tags, set_tag
 
@@ -40,7 +39,7 @@ def _supports(session: Session, group: Group, rec: Recommendation) -> str:
     return _("The card supports R%(number)s.", number=number_of(session, group, rec))
 
 
-def _no_such_recommendation(number: str) -> str:
+def no_such_recommendation(number: str) -> str:
     return _("There is no recommendation %(number)s. Use a number from the list.", number=number)
 
 
@@ -95,13 +94,13 @@ def create_support(
     card = card_of(session, group, card_id)
     chosen = form.get("recommendation", "").strip()
     if chosen in ("", "new"):
-        text = form.get("text", "").strip() or card.answers.get(_main_key(group), "")
+        text = form.get("text", "").strip() or card.answers.get(main_question(group)["key"], "")
         rec = create_recommendation(session, group, text[:TEXT_LIMIT], [card.id])
         log(session, user, "recommendation.create", rec.id, "recommendation")
     else:
         found = recommendation_numbered(session, group, chosen)
         if found is None:
-            error = _no_such_recommendation(chosen[:10])
+            error = no_such_recommendation(chosen[:10])
             return after_card_change(request, session, meeting, group, user, card, form, error)
         rec = found
         add_support(session, rec, card.id)
@@ -109,10 +108,6 @@ def create_support(
     session.commit()
     said = _supports(session, group, rec)
     return after_card_change(request, session, meeting, group, user, card, form, said=said)
-
-
-def _main_key(group: Group) -> str:
-    return next((q["key"] for q in group.questions if q["required"]), group.questions[0]["key"])
 
 
 @router.post("/cards/{card_id}/support/{recommendation_id}/delete")
@@ -135,7 +130,7 @@ def delete_support(
     if target:
         rec = recommendation_numbered(session, group, target)
         if rec is None:
-            error = _no_such_recommendation(target[:10])
+            error = no_such_recommendation(target[:10])
             return after_card_change(request, session, meeting, group, user, card, form, error)
         move_card(session, card.id, source, rec)
         log(session, user, "card.move", card.id, source=source.id, to=rec.id)
@@ -215,7 +210,7 @@ def update_recommendation(
     elif action == "merge":
         target = recommendation_numbered(session, group, form.get("into", ""))
         if target is None:
-            raise HTTPException(422, _no_such_recommendation(form.get("into", "")[:10]))
+            raise HTTPException(422, no_such_recommendation(form.get("into", "")[:10]))
         if target.id != rec.id:
             merge(session, rec, target)
         shown = target
@@ -250,7 +245,7 @@ def update_suggestion(
     elif action == "add":
         found = recommendation_numbered(session, group, form.get("into", ""))
         if found is None:
-            raise HTTPException(422, _no_such_recommendation(form.get("into", "")[:10]))
+            raise HTTPException(422, no_such_recommendation(form.get("into", "")[:10]))
         for card_id in ids:
             add_support(session, found, card_id)
             log(session, user, "card.group", card_id, recommendation=found.id)
@@ -307,7 +302,7 @@ def update_placement(
     elif action == "move":
         target = recommendation_numbered(session, group, form.get("to", ""))
         if target is None:
-            raise HTTPException(422, _no_such_recommendation(form.get("to", "")[:10]))
+            raise HTTPException(422, no_such_recommendation(form.get("to", "")[:10]))
         if target.id != rec.id:
             move_card(session, card.id, rec, target)
             log(session, user, "card.move", card.id, source=rec.id, to=target.id)

@@ -7,20 +7,15 @@ from sqlmodel import Session
 from app.cards import card_versions, parse_card_id
 from app.db import SessionDep
 from app.deps import CurrentUser, MeetingDep, WritableGroup
-from app.forms import FormData, form_id
-from app.grouping import (
-    add_support,
-    create_recommendation,
-    likely_recommendations,
-    recommendation_numbered,
-    set_aside,
-    unplaced,
-)
-from app.i18n import _, get_language
-from app.models import Card, Group, Recommendation, Tag
-from app.routes.workspace import TEXT_LIMIT, back, log, workspace_context
+from app.forms import FormData
+from app.grouping import add_support, create_recommendation, recommendation_numbered, set_aside
+from app.i18n import _
+from app.models import Card, Group, Recommendation
+from app.routes.grouping import no_such_recommendation
+from app.routes.workspace import TEXT_LIMIT, back, log, named_tag, workspace_context
+from app.suggestions import likely_recommendations, unplaced
 from app.templating import render
-from app.workspace import card_rows, create_tag, group_tags, set_tag
+from app.workspace import card_rows, set_tag
 
 router = APIRouter(prefix="/groups/{slug}", include_in_schema=False)
 BULK_LIMIT = 200  # cards in one bulk action: a page and more, never a whole meeting by mistake
@@ -75,7 +70,7 @@ def update_cards_in_bulk(
             add_support(session, rec, card.id)
             log(session, user, "card.group", card.id, recommendation=rec.id)
     elif action == "tag":
-        tag = _tag(session, group, form)
+        tag = named_tag(session, group, form)
         for card in cards:
             set_tag(session, card, tag, on=True)
             log(session, user, "card.tag", card.id, tag=tag.slug)
@@ -110,11 +105,7 @@ def _target(session: Session, group: Group, form: dict[str, str]) -> Recommendat
     if number:
         found = recommendation_numbered(session, group, number)
         if found is None:
-            message = _(
-                "There is no recommendation %(number)s. Use a number from the list.",
-                number=number[:10],
-            )
-            raise HTTPException(422, message)
+            raise HTTPException(422, no_such_recommendation(number[:10]))
         return found
     text = form.get("text", "").strip()
     if not text or len(text) > TEXT_LIMIT:
@@ -122,13 +113,3 @@ def _target(session: Session, group: Group, form: dict[str, str]) -> Recommendat
             422, _("Write the new recommendation, or give the number of an existing one.")
         )
     return create_recommendation(session, group, text)
-
-
-def _tag(session: Session, group: Group, form: dict[str, str]) -> Tag:
-    if form.get("new_tag", "").strip():
-        return create_tag(session, group, form["new_tag"].strip()[:80], get_language())
-    tag_id = form_id(form.get("tag", ""))
-    tag = next((t for t in group_tags(session, group) if t.id == tag_id), None)
-    if tag is None:
-        raise HTTPException(422, _("Choose a tag, or write a new one."))
-    return tag

@@ -13,18 +13,11 @@ from app.cards import card_versions, parse_card_id
 from app.db import SessionDep
 from app.deps import CurrentUser, MeetingDep, ReadableGroup, WritableGroup
 from app.forms import MAX_ID, FormData, safe_next
-from app.grouping import (
-    SET_ASIDE_REASONS,
-    Likely,
-    RecommendationView,
-    changed_placements,
-    likely_recommendations,
-    recommendations,
-    suggestions,
-)
+from app.grouping import SET_ASIDE_REASONS, RecommendationView, changed_placements, recommendations
 from app.i18n import _, get_language, localize
 from app.models import Card, Group, Meeting, Tag, User, ident, utcnow
 from app.review import open_count
+from app.suggestions import Likely, likely_recommendations, suggestions
 from app.templating import render
 from app.themes import TagProposal, tag_proposals
 from app.workspace import (
@@ -33,7 +26,6 @@ from app.workspace import (
     arrivals,
     card_rows,
     changed_since,
-    create_tag,
     filtered_ids,
     group_tags,
     last_arrival,
@@ -43,6 +35,7 @@ from app.workspace import (
     new_since,
     progress,
     set_tag,
+    tag_in_form,
 )
 
 router = APIRouter(prefix="/groups/{slug}", include_in_schema=False)
@@ -256,13 +249,7 @@ def update_card_tags(
 ) -> Response:
     """Put a tag (existing, or new by name) on a card, or take one off."""
     card = card_of(session, group, card_id)
-    tag: Tag | None = None
-    if form.get("new_tag", "").strip():
-        tag = create_tag(session, group, form["new_tag"].strip()[:80], get_language())
-    elif form.get("tag", "").isdigit():
-        tag = next((t for t in group_tags(session, group) if t.id == int(form["tag"])), None)
-    if tag is None:
-        raise HTTPException(400)
+    tag = named_tag(session, group, form)
     on = form.get("action", "add") != "remove"
     set_tag(session, card, tag, on=on)
     log(session, user, "card.tag" if on else "card.untag", card.id, tag=localize(tag.name))
@@ -273,6 +260,14 @@ def update_card_tags(
         else _("Tag removed: %(tag)s.", tag=localize(tag.name))
     )
     return after_card_change(request, session, meeting, group, user, card, form, said=said)
+
+
+def named_tag(session: Session, group: Group, form: dict[str, str]) -> Tag:
+    """The tag a form names, or a 422 that says what to do."""
+    tag = tag_in_form(session, group, form)
+    if tag is None:
+        raise HTTPException(422, _("Choose a tag, or write a new one."))
+    return tag
 
 
 def log(
