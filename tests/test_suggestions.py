@@ -2,9 +2,13 @@
 rapporteur decides. (Cards are compared by plain words here: tests/__init__.py.)"""
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, expect
 from sqlmodel import Session
 
 from app import cli, embedding
@@ -19,7 +23,8 @@ from app.suggestions import (
     take_out_of_suggestion,
     unplaced,
 )
-from tests.conftest import add_card
+from tests.browser import PHONE, needs_chromium, serve
+from tests.conftest import PASSWORD, add_card
 from tests.helpers import soup
 
 TEXTS = [
@@ -227,3 +232,59 @@ def test_an_inbox_card_is_placed_in_its_likeliest_recommendation_in_one_press(
     session.expire_all()
     assert len(recommendations(session, group)[0].cards) == 3
     assert soup(rapporteur.get("/groups/human")).select_one(f"#card-{cards[2].id} .likely") is None
+
+
+@pytest.fixture
+def live(app: FastAPI) -> Iterator[str]:
+    with serve(app) as url:
+        yield url
+
+
+@needs_chromium
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("viewport", "javascript"),
+    [(PHONE, True), (PHONE, False), ({"width": 1280, "height": 800}, True)],
+    ids=["phone", "phone-no-js", "laptop"],
+)
+def test_a_rapporteur_sorts_through_suggestions_and_likely_buttons_in_a_browser(
+    browser: Browser,
+    live: str,
+    session: Session,
+    group: Group,
+    cards: list[Card],
+    accounts: dict,
+    viewport: dict[str, int],
+    javascript: bool,
+    tmp_path: Path,
+) -> None:
+    context = browser.new_context(viewport=viewport, java_script_enabled=javascript)  # type: ignore[arg-type]
+    page = context.new_page()
+    page.goto(f"{live}/signin")
+    page.fill("input[name=username]", "ravi")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live}/groups/human?closeness=-2")
+    panel = page.locator("#suggestions")
+    expect(panel.locator("h2")).to_have_text("2 suggested groups")
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    page.screenshot(path=tmp_path / "suggestions.png", full_page=True)
+    # Peru's card is taken out of the first group; the rest become R1 in the rapporteur's words.
+    first = panel.locator("article.suggestion").first
+    expect(first.locator("li")).to_have_count(3)
+    first.locator("li", has_text="Peru").get_by_role("button", name="Take this card out").click()
+    first = page.locator("#suggestions article.suggestion").first
+    expect(first.locator("li")).to_have_count(2)
+    first.locator("textarea").fill("End the detention of migrant children.")
+    first.get_by_role("button", name="Make a recommendation of these cards").click()
+    expect(page.locator("#recommendations")).to_contain_text("End the detention of migrant")
+    # Peru's card now proposes R1 with why; one press places it and it leaves "to sort".
+    peru = page.locator(f"#card-{cards[2].id}")
+    expect(peru.locator(".likely")).to_contain_text("close to")
+    peru.get_by_role("button", name="Add to R1").click()
+    expect(page.locator(f"#card-{cards[2].id} .likely")).to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    context.close()
+    session.expire_all()
+    [view] = recommendations(session, group)
+    assert sorted(c.id for c in view.cards) == sorted(ids(cards[0:3]))
