@@ -1,6 +1,7 @@
 """Request dependencies: the meeting served, the delegation or account signed in, and the
 turn a code or password waits for before it is tried (app.limits)."""
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -58,27 +59,30 @@ class Delegate:
 
 # Handlers take these before their database session, so that a try waiting for its turn holds
 # no database connection.
-async def code_attempt(request: Request, code: str) -> Attempt:
+async def code_turn(request: Request, code: str) -> Attempt:
     """Wait for the turn of a code typed or scanned from this address."""
     if not could_be_a_code(code):
         return Attempt("codes")  # never looked up: not a guess
     return await admit("codes", code_keys(request))
 
 
-async def typed_code(request: Request, form: FormData) -> Attempt:
-    """The turn of the code typed at /join."""
-    return await code_attempt(request, form.get("code", ""))
+async def typed_code(request: Request, form: FormData) -> AsyncIterator[Attempt]:
+    """The turn of the code typed at /join; a try not found right counts when it ends."""
+    with await code_turn(request, form.get("code", "")) as attempt:
+        yield attempt
 
 
-async def slip_code(request: Request, code: str) -> Attempt:
-    """The turn of the code in a slip's link."""
-    return await code_attempt(request, code)
+async def slip_code(request: Request, code: str) -> AsyncIterator[Attempt]:
+    """The turn of the code in a slip's link; a try not found right counts when it ends."""
+    with await code_turn(request, code) as attempt:
+        yield attempt
 
 
-async def password_attempt(request: Request, form: FormData) -> Attempt:
+async def password_attempt(request: Request, form: FormData) -> AsyncIterator[Attempt]:
     """Wait for the turn of a password for the username typed (app.limits.sign_in_keys)."""
     username = auth.normalize_username(form.get("username", ""))[:80]
-    return await admit("signin", sign_in_keys(request, username))
+    with await admit("signin", sign_in_keys(request, username)) as attempt:
+        yield attempt
 
 
 TypedCode = Annotated[Attempt, Depends(typed_code)]
@@ -99,8 +103,10 @@ def find_delegate(request: Request, session: SessionDep, meeting: MeetingDep) ->
         turn = admit_now("codes", code_keys(request)) if could_be_a_code(code) else None
         access = find_active(session, meeting, code)
         delegation = session.get(Delegation, access.delegation_id) if access else None
-        if delegation and turn:
-            turn.succeeded()
+        if turn:
+            if delegation:
+                turn.succeeded()
+            turn.finish()
         return Delegate(delegation, access) if delegation else None
     token = request.session.get(SESSION_KEY)
     if not isinstance(token, str):

@@ -8,6 +8,11 @@ in, however many wrong ones others sent from the same address. A try whose turn 
 than `pace_max_wait` is refused untried, with Retry-After. Requests wait for their turn with
 `await`, never in a worker thread: the app has only a few of those.
 
+A try counts as a failure once it has failed, not while it is being evaluated: a hundred
+phones on a venue's Wi-Fi scanning their slips in the same second are not "wrong codes". At
+most a free allowance of tries of one key are evaluated at once; the others wait a moment for
+a place, so a burst of guesses cannot outrun the pace.
+
 Counters live in this process: with several app servers each counts its own share, which
 still stops guessing and floods. (A shared store such as Redis would make them exact.)
 """
@@ -70,6 +75,7 @@ class Limiter:
         self.sleep = sleep
         self._events: dict[tuple[str, str], deque[float]] = defaultdict(deque)
         self._turns: dict[tuple[str, str], float] = {}  # the next free turn of a paced key
+        self._pending: dict[tuple[str, str], int] = defaultdict(int)  # tries being evaluated
         self._bookings = 0
         self._lock = threading.Lock()
 
@@ -91,9 +97,16 @@ class Limiter:
         with self._lock:
             self._events[(bucket, key)].append(self.clock())
 
+    def crowded(self, bucket: str, keys: Keys) -> bool:
+        """Whether a paced key has its free allowance of tries being evaluated already."""
+        with self._lock:
+            return any(
+                pace is not None and self._pending[(bucket, key)] >= pace.free for key, pace in keys
+            )
+
     def book(self, bucket: str, keys: Keys, max_wait: float) -> tuple[float, float]:
-        """Book a try on every key, counted as a failure until forgiven; return when it was
-        booked and how many seconds it must wait for its turn.
+        """Book a try on every key; return when it was booked and how many seconds it must
+        wait for its turn. `finish` must follow, once the try is evaluated.
 
         Raise TooManyRequests, booking nothing, when its turn is more than max_wait away.
         """
@@ -111,20 +124,21 @@ class Limiter:
             for key, (turn, interval) in turns.items():
                 self._turns[(bucket, key)] = turn + interval
             for key, _pace in keys:
-                self._events[(bucket, key)].append(now)
+                self._pending[(bucket, key)] += 1
             self._bookings += 1
             if self._bookings % SWEEP_EVERY == 0:
                 self._sweep(now)
         return now, wait
 
-    def forgive(self, bucket: str, keys: Keys, booked: float) -> None:
-        """Take back the failure a booked try counted: it was right."""
+    def finish(self, bucket: str, keys: Keys, booked: float, failed: bool) -> None:
+        """End a booked try: a wrong one counts as a failure (as of when it was booked)."""
         with self._lock:
             for key, _pace in keys:
-                try:
-                    self._events[(bucket, key)].remove(booked)
-                except ValueError:
-                    pass  # already out of the window
+                self._pending[(bucket, key)] -= 1
+                if not self._pending[(bucket, key)]:
+                    del self._pending[(bucket, key)]
+                if failed:
+                    self._events[(bucket, key)].append(booked)
 
     def _sweep(self, now: float) -> None:
         """Forget the keys with no event in the window and no turn ahead."""
@@ -139,6 +153,7 @@ class Limiter:
         with self._lock:
             self._events.clear()
             self._turns.clear()
+            self._pending.clear()
 
 
 limiter = Limiter()
@@ -146,7 +161,8 @@ limiter = Limiter()
 
 @dataclass
 class Attempt:
-    """One try at a code or password: a failure unless `succeeded()` is called.
+    """One try at a code or password: a failure unless `succeeded()` is called before
+    `finish()`. The dependency that admits it holds it in a `with` for the whole request.
 
     `retry_after` > 0: refused untried, its turn was too far off.
     """
@@ -155,17 +171,40 @@ class Attempt:
     keys: Keys = field(default_factory=list)
     booked: float = 0.0
     retry_after: int = 0
+    right: bool = False
+    done: bool = False
 
     def succeeded(self) -> None:
-        """Say the code or password was right: it no longer counts as a failure."""
-        if self.keys and not self.retry_after:
-            limiter.forgive(self.bucket, self.keys, self.booked)
+        """Say the code or password was right: it does not count as a failure."""
+        self.right = True
+
+    def finish(self) -> None:
+        """End the try; a wrong one now counts against its keys."""
+        if self.keys and not self.retry_after and not self.done:
+            self.done = True
+            limiter.finish(self.bucket, self.keys, self.booked, failed=not self.right)
+
+    def __enter__(self) -> "Attempt":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.finish()
+
+
+PLACE_WAIT = 0.01  # seconds between two looks for a place among the tries being evaluated
 
 
 async def admit(bucket: str, keys: Keys) -> Attempt:
-    """Wait for this try's turn, or return it refused if the turn is too far off."""
+    """Wait for a place and for this try's turn, or return it refused if either is too far."""
+    max_wait = get_settings().pace_max_wait
+    looks = int(max_wait / PLACE_WAIT)
+    while limiter.crowded(bucket, keys):
+        if not looks:
+            return Attempt(bucket, retry_after=1)
+        looks -= 1
+        await asyncio.sleep(PLACE_WAIT)  # real time: the others are being evaluated now
     try:
-        booked, wait = limiter.book(bucket, keys, get_settings().pace_max_wait)
+        booked, wait = limiter.book(bucket, keys, max_wait)
     except TooManyRequests as slow:
         return Attempt(bucket, retry_after=slow.retry_after)
     if wait > 0:
@@ -176,6 +215,8 @@ async def admit(bucket: str, keys: Keys) -> Attempt:
 def admit_now(bucket: str, keys: Keys) -> Attempt:
     """Book this try if its turn is now; else raise TooManyRequests (for a worker thread,
     which must never wait)."""
+    if limiter.crowded(bucket, keys):
+        raise TooManyRequests(1)
     booked, _wait = limiter.book(bucket, keys, 0)
     return Attempt(bucket, keys, booked)
 

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import httpx2 as httpx
@@ -28,7 +29,9 @@ async def delegate(base: str, code: str | None, deadline: float, results: list) 
     headers = {"Origin": base}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
         if code is not None:
-            await client.post("/join", data={"code": code})
+            joined = await client.post("/join", data={"code": code})
+            if joined.status_code != 303:
+                print(f"join: {joined.status_code} {joined.headers.get('retry-after', '')}")
         while time.monotonic() < deadline:
             card = {
                 "card_id": str(uuid.uuid4()), "group": "human", "language": "en",
@@ -38,14 +41,16 @@ async def delegate(base: str, code: str | None, deadline: float, results: list) 
             began = time.perf_counter()
             try:
                 response = await client.post("/cards", data=card)
-                ok = response.status_code == 303 and "/join" not in response.headers["location"]
-            except httpx.HTTPError:
-                ok = False
-            results.append(((time.perf_counter() - began) * 1000, ok))
+                signed_out = "/join" in response.headers.get("location", "")
+                outcome = "signed out" if signed_out else str(response.status_code)
+            except httpx.HTTPError as error:
+                outcome = type(error).__name__
+            results.append(((time.perf_counter() - began) * 1000, outcome))
 
 
-async def load(base: str, codes: list[str | None]) -> list[tuple[float, bool]]:
-    results: list[tuple[float, bool]] = []
+async def load(base: str, codes: list[str | None]) -> list[tuple[float, str]]:
+    """Each result: milliseconds, and "303" for a card stored, else what went wrong."""
+    results: list[tuple[float, str]] = []
     deadline = time.monotonic() + SECONDS
     await asyncio.gather(*(delegate(base, c, deadline, results) for c in codes))
     return results
@@ -59,9 +64,11 @@ def measure(app: str, database: Path, codes: list[str | None]) -> tuple[float, f
     finally:
         server.terminate()
         server.wait(timeout=30)
-    times = [ms for ms, ok in results if ok]
-    errors = sum(1 for _ms, ok in results if not ok)
-    return len(times) / SECONDS, percentile(times, 0.5), percentile(times, 0.99), errors
+    times = [ms for ms, outcome in results if outcome == "303"]
+    errors = Counter(outcome for _ms, outcome in results if outcome != "303")
+    if errors:
+        print(f"{app}: errors by kind: {dict(errors)}")
+    return len(times) / SECONDS, percentile(times, 0.5), percentile(times, 0.99), errors.total()
 
 
 def main() -> None:

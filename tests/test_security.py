@@ -1,6 +1,8 @@
 """Headers, forged posts, oversized bodies, floods and guessing, and hostile text."""
 
 import itertools
+import threading
+import time
 
 import pytest
 from fastapi import FastAPI
@@ -12,7 +14,8 @@ from sqlmodel import Session, select
 from app.access import display
 from app.grouping import create_recommendation
 from app.limits import limiter
-from app.models import Card, DelegateSession, Group, Meeting, User
+from app.models import Card, DelegateSession, Delegation, Group, Meeting, User
+from app.routes import join
 from app.settings import get_settings
 from tests.conftest import HOSTILE, PASSWORD, add_card, browser_like, code_for, sign_in_as
 from tests.helpers import cards, error_for, form_fields, soup
@@ -172,6 +175,38 @@ def test_a_correct_code_gets_in_after_sixty_wrong_ones_from_its_address(
     assert response.status_code == 303
     assert fake_time.slept == [settings.code_interval] * paced
     assert client.get(f"/j/{mexico}", follow_redirects=False).status_code == 303
+
+
+def test_a_room_of_phones_scanning_right_codes_at_once_all_get_in(
+    app: FastAPI, session: Session, meeting: Meeting, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The venue's Wi-Fi is one address: right codes being checked are no wrong codes."""
+    monkeypatch.setattr(get_settings(), "failures_per_address", 3)
+    slow = join.find_active
+
+    def find_slowly(*args: object) -> object:
+        time.sleep(0.05)  # a busy server: many tries are being checked at the same time
+        return slow(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(join, "find_active", find_slowly)
+    names = session.exec(select(Delegation.name).order_by(Delegation.name).limit(16)).all()
+    codes = [code_for(session, meeting, name) for name in names]
+    start = threading.Barrier(len(codes))
+    answers: list[tuple[int, str]] = []
+
+    def phone(code: str) -> None:
+        with browser_like(app) as client:
+            start.wait()
+            response = client.get(f"/j/{code}", follow_redirects=False)
+            answers.append((response.status_code, response.headers.get("location", "")))
+
+    threads = [threading.Thread(target=phone, args=(code,)) for code in codes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [(303, "/")] * len(codes)
+    assert signed_in_phones(session) == len(codes)
 
 
 def test_guesses_faster_than_the_pace_wait_their_turn_or_are_refused_untried(
