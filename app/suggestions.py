@@ -75,7 +75,8 @@ def suggestions(session: Session, group: Group, closeness: int = 0) -> Suggestio
     dismissed, apart = _choices(session, group, ids)
     threshold = threshold_for(closeness)
     groups, alone = [], []
-    for members in suggest(matrix, threshold, apart):
+    languages = [by_id[i].language for i in ids] if encoder().by_language else []
+    for members in suggest(matrix, threshold, apart, languages):
         chosen = [by_id[ids[i]] for i in members]
         if len(members) < 2 or any({c.id for c in chosen} <= seen for seen in dismissed):
             alone += chosen

@@ -3,8 +3,8 @@
 Reads the labelled meetings in bench/data/grouping/ (cards with the same label say the same
 thing; see its README), embeds every card with the sentence encoder, centres the vectors by
 language within each meeting (`LanguageMeans.of` over that meeting's cards) and groups each
-meeting's cards with `suggest` at the fixed `app.similarity.THRESHOLD`: the product's
-configuration. Printed per meeting and over all of them:
+meeting's cards with `suggest` at the fixed `app.similarity.THRESHOLD`, pairs across languages
+getting `CROSS_LANGUAGE_BONUS`: the product's configuration. Printed per meeting and over all:
 
 - pairwise precision, recall and F1: pairs of cards in one suggested group against pairs of
   cards with one label;
@@ -15,7 +15,8 @@ configuration. Printed per meeting and over all of them:
 
 "all" pools the meetings: each meeting is grouped on its own, so no pair crosses meetings, and
 its figures are those of the union of the meetings' partitions. Baselines from the same run:
-the sentence encoder without centring, and the word encoder, plain and centred.
+the sentence encoder centred without the bonus, and not centred; the word encoder, plain and
+centred.
 
 Speed: embed_s_per_1000 is the encoder's time for all the cards in batches of
 `app.embedding.BATCH`, as the embedding thread sends them, model already loaded, per 1,000
@@ -24,8 +25,9 @@ the product's vectors of the 200 cards, each repeated five times with Gaussian n
 dimension, seed 0; about 0.8 cosine to its original) and made unit again, as if five delegations
 had written each card in their own words (median of 3 runs).
 
-`--sweep` prints the figures at thresholds 0.30 to 0.75 on the development meeting only (DEV),
-to choose THRESHOLD there; the other meetings score the choice afterwards. `--threshold T`
+`--sweep` prints the figures at thresholds 0.30 to 0.75, and at bonuses 0.00 to 0.12 with
+thresholds 0.35 to 0.45, on the development meeting only (DEV), to choose THRESHOLD and the
+bonus there; the other meetings score the choice afterwards. `--threshold T`
 scores another threshold than THRESHOLD, to check a choice before it goes into app/similarity.py.
 Last line (product configuration):
 f1=... ari=... cross_language_recall=... embed_s_per_1000=... group_s_per_1000=...
@@ -46,6 +48,7 @@ from numpy.typing import NDArray
 ROOT = Path(__file__).parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app import similarity  # noqa: E402
 from app.embedding import BATCH  # noqa: E402
 from app.similarity import (  # noqa: E402
     THRESHOLD,
@@ -61,6 +64,7 @@ from app.similarity import (  # noqa: E402
 DATA = ROOT / "bench" / "data" / "grouping"
 DEV = "compact-stocktaking"  # the only meeting --sweep looks at
 SWEEP = [round(0.30 + 0.05 * step, 2) for step in range(10)]  # 0.30 .. 0.75
+BONUSES = [round(0.02 * step, 2) for step in range(7)]  # 0.00 .. 0.12
 RUNS = 3
 STORED = 1000
 NOISE = 0.03
@@ -196,16 +200,27 @@ class Run:
 
 
 def run(
-    meetings: list[Meeting], vectors: dict[str, Vectors], centre: bool, threshold: float
+    meetings: list[Meeting],
+    vectors: dict[str, Vectors],
+    centre: bool,
+    threshold: float,
+    bonus: bool | None = None,
 ) -> Run:
-    """Group each meeting on its own; keep every meeting's score and the pooled partition."""
+    """Group each meeting on its own; keep every meeting's score and the pooled partition.
+
+    `bonus`: whether pairs across languages get CROSS_LANGUAGE_BONUS (as the product does
+    wherever it centres); by default, with centring."""
+    bonus = centre if bonus is None else bonus
     labels: list[str] = []
     languages: list[str] = []
     predicted: list[NDArray[np.int64]] = []
     per_meeting = {}
     offset = 0
     for meeting in meetings:
-        groups = suggest(prepared(vectors[meeting.slug], meeting, centre), threshold)
+        by_language = meeting.languages if bonus else []
+        groups = suggest(
+            prepared(vectors[meeting.slug], meeting, centre), threshold, (), by_language
+        )
         numbers = assignment(groups, len(meeting.texts))
         per_meeting[meeting.slug] = score(meeting.labels, numbers, meeting.languages)
         labels += [f"{meeting.slug}/{label}" for label in meeting.labels]
@@ -259,6 +274,16 @@ def sweep(meetings: list[Meeting], vectors: dict[str, Vectors]) -> None:
             (f"threshold {t:.2f}", run(dev, vectors, centre, t).per_meeting[DEV]) for t in SWEEP
         ]
         print_table(f"sweep on {DEV} (development set), sentence encoder, {name}", rows)
+    chosen = similarity.CROSS_LANGUAGE_BONUS
+    rows = []
+    for bonus in BONUSES:
+        similarity.CROSS_LANGUAGE_BONUS = bonus  # read by language_bonus at each call
+        for t in SWEEP[1:4]:
+            rows.append(
+                (f"bonus {bonus:.2f} thr {t:.2f}", run(dev, vectors, True, t).per_meeting[DEV])
+            )
+    similarity.CROSS_LANGUAGE_BONUS = chosen
+    print_table(f"sweep on {DEV}: cross-language bonus and threshold, centred", rows)
 
 
 def main() -> None:
@@ -288,6 +313,10 @@ def main() -> None:
     print_run(f"sentence encoder, centred by language, threshold {t} ({which})", product)
     print_languages(product)
     print_run(
+        f"baseline: sentence encoder, centred, no cross-language bonus, threshold {t}",
+        run(meetings, by_meeting, True, t, bonus=False),
+    )
+    print_run(
         f"baseline: sentence encoder, not centred, threshold {t}",
         run(meetings, by_meeting, False, t),
     )
@@ -297,7 +326,8 @@ def main() -> None:
     stored = stored_vectors(
         np.concatenate([prepared(by_meeting[m.slug], m, True) for m in meetings])
     )
-    group_s = median_seconds(lambda: suggest(stored, t))
+    stored_languages = list(np.resize([lang for m in meetings for lang in m.languages], STORED))
+    group_s = median_seconds(lambda: suggest(stored, t, (), stored_languages))
     print(f"\nsuggest on {len(stored)} stored vectors: {group_s:.3f} s")
     pooled = product.pooled
     print(

@@ -16,6 +16,7 @@ from app.meetings import meeting_groups
 from app.models import Card, CardVector, Meeting
 from app.settings import get_settings
 from app.similarity import (
+    CROSS_LANGUAGE_BONUS,
     LanguageMeans,
     SentenceEncoder,
     WordEncoder,
@@ -60,6 +61,22 @@ def test_average_linkage_does_not_chain_cards_whose_ends_differ() -> None:
     assert suggest(vectors, threshold=0.6) == [[0, 1], [2]]
     assert suggest(vectors, threshold=0.8) == [[0], [1], [2]]
     assert suggest(vectors, threshold=0.2) == [[0, 1, 2]]
+
+
+def test_pairs_across_languages_get_their_bonus_and_only_they() -> None:
+    # Two cards at a cosine of 0.3: under the threshold, as many pairs in
+    # two languages that say the same thing are, even after centring.
+    angle = np.arccos(0.3)
+    first = np.array([1.0, 0.0])
+    other = np.array([np.cos(angle), np.sin(angle)])
+    vectors = np.stack([first, other]).astype(np.float32)
+    assert suggest(vectors, threshold=0.35) == [[0], [1]]
+    assert suggest(vectors, threshold=0.35, languages=["en", "en"]) == [[0], [1]]
+    assert suggest(vectors, threshold=0.35, languages=["en", "zh"]) == [[0, 1]]
+    assert 0.3 + CROSS_LANGUAGE_BONUS >= 0.35
+    [(_row, plain)] = similar(vectors[0], vectors[1:], k=1)
+    [(_row, across)] = similar(vectors[0], vectors[1:], k=1, language="en", languages=["zh"])
+    assert across == pytest.approx(plain + CROSS_LANGUAGE_BONUS)
 
 
 def test_centring_by_language_removes_what_a_language_shares() -> None:

@@ -125,13 +125,15 @@ def _similar_cards(
     if not vectors.ids:
         return []  # nothing embedded yet: answered without encoding anything
     # Cards that back another are left out: the card they back is shown instead.
-    others = session.exec(
-        select(Card.id).where(
-            Card.group_id == group.id,
-            Card.status == "active",
-            Card.delegation_id != delegate.delegation.id,
-            col(Card.supports_card_id).is_(None),
-        )
+    others = dict(
+        session.exec(
+            select(Card.id, Card.language).where(
+                Card.group_id == group.id,
+                Card.status == "active",
+                Card.delegation_id != delegate.delegation.id,
+                col(Card.supports_card_id).is_(None),
+            )
+        ).all()
     )
     ids, matrix = vectors.of(list(others))
     if not ids:
@@ -139,7 +141,9 @@ def _similar_cards(
     query = encoder().encode([text])
     if vectors.means is not None:
         query = centred(query, [language], vectors.means)
-    close = {ids[i]: score for i, score in similar(query[0], matrix, SIMILAR_MOST)}
+    languages = [others[card_id] for card_id in ids] if vectors.means is not None else []
+    nearest = similar(query[0], matrix, SIMILAR_MOST, language, languages)
+    close = {ids[i]: score for i, score in nearest}
     close = {card_id: score for card_id, score in close.items() if score >= THRESHOLD}
     if not close:
         return []
