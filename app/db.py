@@ -14,6 +14,7 @@ from fastapi import Depends
 from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
 
+from app import schema
 from app.settings import get_settings
 
 
@@ -177,6 +178,7 @@ async def open_session(engine: Engine) -> AsyncIterator[Session]:
     thread, does), and each sync dependency would cost the request a trip through the
     thread pool, which under load is where the time goes.
     """
+    await schema.guard(engine)
     async with admitted(engine):
         with new_session(engine) as session:
             yield session

@@ -37,6 +37,7 @@ from app.routes import (
     staff,
     workspace,
 )
+from app.schema import SchemaMismatch
 from app.security import BodyLimit, SameOriginPosts, SecurityHeaders
 from app.settings import get_settings
 from app.templating import STATIC, render
@@ -124,7 +125,7 @@ def _bad_request_message() -> str:
 
 
 def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    return request.url.path.startswith(("/api/", "/healthz", "/readyz"))
 
 
 def _add_error_pages(app: FastAPI) -> None:
@@ -160,6 +161,18 @@ def _add_error_pages(app: FastAPI) -> None:
         headers = {"Retry-After": "5"}
         if _wants_json(request):
             return JSONResponse({"detail": message}, status_code=503, headers=headers)
+        response = render(request, "error.html", {"message": message}, status_code=503)
+        response.headers.update(headers)
+        return response
+
+    @app.exception_handler(SchemaMismatch)
+    def schema_mismatch(request: Request, exc: SchemaMismatch) -> Response:
+        # The person cannot fix it; the log and /readyz tell the secretariat's technician.
+        message = _("This server is being updated. Try again in a minute.")
+        headers = {"Retry-After": "30"}
+        if _wants_json(request):
+            detail = {"detail": message, "problem": str(exc)}
+            return JSONResponse(detail, status_code=503, headers=headers)
         response = render(request, "error.html", {"message": message}, status_code=503)
         response.headers.update(headers)
         return response

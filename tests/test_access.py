@@ -78,6 +78,7 @@ RULES: dict[tuple[str, str], tuple[dict | None, dict[str, int]]] = {
     ("GET", "/signin"): (None, public()),
     ("POST", "/signin"): ({"username": "x", "password": "y"}, public(422)),
     ("GET", "/healthz"): (None, public()),
+    ("GET", "/readyz"): (None, public()),
     ("GET", "/sw.js"): (None, public()),
     ("GET", "/g/{slug}"): (None, public(303)),
     ("GET", "/cards/new"): (None, delegate_page(200)),
