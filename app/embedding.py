@@ -35,7 +35,13 @@ def card_text(card: Card, group: Group) -> str:
 
 
 def pending(session: Session, model: str, limit: int = BATCH) -> list[tuple[Card, Group]]:
-    """Return cards whose vector for this model is missing or older than the card."""
+    """Return cards whose vector for this model is missing or older than the card.
+
+    On PostgreSQL the cards are claimed until the session commits: another server's embedder
+    skips them (FOR NO KEY UPDATE SKIP LOCKED, which still lets votes and placements
+    refer to them), and a server killed meanwhile lets them go with its
+    connection. SQLite has a single server and no row locks.
+    """
     query = (
         select(Card, Group)
         .join(Group, col(Group.id) == Card.group_id)
@@ -49,6 +55,7 @@ def pending(session: Session, model: str, limit: int = BATCH) -> list[tuple[Card
         )
         .order_by(col(Card.seq))
         .limit(limit)
+        .with_for_update(skip_locked=True, key_share=True, of=Card)
     )
     return list(session.exec(query).all())
 

@@ -174,3 +174,21 @@ def test_a_server_starting_embeds_the_cards_stored_while_none_ran(
         session.expire_all()
     embedding.stop(engine)  # what it does at the end, before the engine goes
     assert session.get(CardVector, card.id) is not None
+
+
+def test_two_servers_never_embed_the_same_card_and_a_dead_ones_claim_is_taken_over(
+    engine: Engine, session: Session, meeting: Meeting
+) -> None:
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite serves from one server: no claims to share (runs on PostgreSQL)")
+    for name in ("Mexico", "Chile", "Peru"):
+        add_card(session, meeting, "human", name, "es", {"commitments": f"Texto de {name}."})
+    with Session(engine) as first, Session(engine) as second:
+        claimed = [card.id for card, _group in embedding.pending(first, "words", limit=2)]
+        others = [card.id for card, _group in embedding.pending(second, "words")]
+        assert len(claimed) == 2 and len(others) == 1 and not set(claimed) & set(others)
+        second.rollback()
+        first.connection().invalidate()  # the first server dies mid-batch: its claim goes
+        first.rollback()
+        taken_over = [card.id for card, _group in embedding.pending(second, "words")]
+        assert sorted(taken_over) == sorted(claimed + others)
