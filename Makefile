@@ -8,7 +8,7 @@ PORT ?= 8000
 # Test processes: one per core (each gets its own PostgreSQL database, see tests/conftest.py).
 TEST_WORKERS ?= auto
 
-.PHONY: run test lint bench messages clean
+.PHONY: run run-cluster test lint bench messages clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,17 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check app tests bench
 	$(BIN)/ruff format --check app tests bench
 	$(BIN)/mypy
+
+## run-cluster: two app servers (ports 8001, 8002) on the local PostgreSQL (CLUSTER_DATABASE_URL)
+CLUSTER_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/actioncards
+run-cluster: $(VENV)/.installed
+	ACTIONCARDS_DATABASE_URL=$(CLUSTER_DATABASE_URL) $(BIN)/python -m app migrate
+	ACTIONCARDS_DATABASE_URL=$(CLUSTER_DATABASE_URL) $(BIN)/python -m app load-meeting $(MEETING) $(if $(DEMO),--demo)
+	@echo "serving http://$(HOST):8001 and http://$(HOST):8002 on $(CLUSTER_DATABASE_URL); Ctrl-C stops both"
+	ACTIONCARDS_DATABASE_URL=$(CLUSTER_DATABASE_URL) ACTIONCARDS_SECRET_KEY=$${ACTIONCARDS_SECRET_KEY:-cluster-dev-key} \
+	  sh -c 'trap "kill 0" INT TERM EXIT; \
+	    $(BIN)/uvicorn app.main:app --host $(HOST) --port 8001 & \
+	    $(BIN)/uvicorn app.main:app --host $(HOST) --port 8002 & wait'
 
 ## test: lint, then the whole suite (on PostgreSQL too when TEST_DATABASE_URL is set)
 test: lint
