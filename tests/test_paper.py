@@ -19,7 +19,7 @@ from app.cli import main
 from app.i18n import set_language
 from app.meetings import meeting_groups
 from app.models import AuditEvent, Card, CardSerial, Delegation, Group, Meeting, User
-from tests.conftest import browser_like, code_for, make_user, sign_in_as
+from tests.conftest import PASSWORD, browser_like, code_for, make_user, sign_in_as
 from tests.helpers import cards, error_for, form_fields, soup
 
 
@@ -614,3 +614,50 @@ def test_print_cards_refuses_what_it_cannot_print(
     assert main(["print-cards", str(cli / "cards.html"), *args]) == 1
     assert message in capsys.readouterr().err
     assert not (cli / "cards.html").exists()
+
+
+# --- Who may do what ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/desk", 200),
+        ("GET", "/desk/delegations?delegation_q=chile", 200),
+        ("POST", "/desk/cards", 422),
+        ("GET", "/paper", 403),
+        ("POST", "/paper/batches", 403),
+        ("GET", "/paper/batches/1", 403),
+        ("POST", "/paper/void", 403),
+        ("GET", "/groups/human", 403),
+        ("GET", "/overview", 403),
+        ("GET", "/search", 403),
+        ("GET", "/accounts", 403),
+        ("GET", "/exports/cards.csv", 403),
+        ("GET", "/cards/new", 303),  # a clerk writes no card as a delegation
+    ],
+)
+def test_a_clerk_keys_cards_and_reads_nothing_else(
+    session: Session, meeting: Meeting, desk: TestClient, secretariat: User,
+    method: str, path: str, status: int,
+) -> None:  # fmt: skip
+    issue(session, meeting, "human", 1, secretariat)
+    response = desk.request(method, path, data={"serial": "nope"}, follow_redirects=False)
+    assert response.status_code == status
+
+
+def test_a_clerk_signs_in_to_the_desk_and_is_an_account_the_secretariat_makes(
+    session: Session, meeting: Meeting, client: TestClient, clerk: User, office: TestClient
+) -> None:
+    created = office.post(
+        "/accounts",
+        data={"username": "kim", "display_name": "Kim", "role": "clerk",
+              "password": "a long enough password"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert created.status_code == 303
+    assert session.exec(select(User).where(User.username == "kim")).one().role == "clerk"
+    office.post("/signout")
+    signed_in = {"username": "clara", "password": PASSWORD}
+    response = client.post("/signin", data=signed_in, follow_redirects=False)
+    assert response.headers["location"] == "/desk"
