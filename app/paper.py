@@ -9,6 +9,7 @@ import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ from app import audit, embedding
 from app.access import normalize
 from app.audit import user_actor
 from app.cards import CardInput, insert_rows, intake_open, new_card
-from app.i18n import LANGUAGES, _, delegation_name, localize
+from app.i18n import LANGUAGES, _, delegation_name, get_language, localize, sort_key
 from app.models import (
     AccessCode,
     AuditEvent,
@@ -265,6 +266,7 @@ def lookup_entries(session: Session, meeting: Meeting) -> list[Entry]:
     return entries
 
 
+@lru_cache(maxsize=4096)  # Babel parses a locale per name: once per delegation, not per key
 def folded_names(name: str, iso2: str | None) -> tuple[str, ...]:
     """Return a delegation's names in every interface language and its other names, folded."""
     names = {name, *OTHER_NAMES.get(iso2 or "", ())}
@@ -287,7 +289,8 @@ def rank_delegations(entries: list[Entry], typed: str, most: int = 20) -> list[D
             rank = 2
         else:
             continue
-        ranked.append((rank, fold(entry.delegation.name), entry.delegation))
+        shown = shown_name(entry.delegation.name, entry.delegation.iso2, get_language())
+        ranked.append((rank, sort_key(shown), entry.delegation))
     ranked.sort(key=lambda r: (r[0], r[1]))
     return [delegation for _rank, _name, delegation in ranked[:most]]
 
@@ -304,6 +307,12 @@ def best_delegation(entries: list[Entry], typed: str) -> tuple[Delegation | None
     if len(exact) == 1:
         return exact[0], found
     return (found[0] if len(found) == 1 else None), found
+
+
+@lru_cache(maxsize=8192)
+def shown_name(name: str, iso2: str | None, language: str) -> str:
+    """Name a delegation in a language, as the desk's list shows and sorts it."""
+    return delegation_name(name, iso2, language)
 
 
 def group_label(group: Group) -> str:

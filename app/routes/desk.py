@@ -11,7 +11,7 @@ from app.cards import CardInput, form_answers, read_card_input
 from app.db import SessionDep
 from app.deps import Clerk, MeetingDep, group_by_slug
 from app.forms import FormData
-from app.i18n import _, delegation_name, get_language, sort_key
+from app.i18n import _, get_language, sort_key
 from app.meetings import meeting_groups
 from app.models import CardSerial, Delegation, Group, Meeting, User
 from app.templating import render
@@ -144,7 +144,8 @@ def _options(session: Session, meeting: Meeting, typed: str) -> list[Delegation]
     if typed.strip():
         return paper.rank_delegations(paper.lookup_entries(session, meeting), typed)
     every = list(session.exec(select(Delegation)))
-    return sorted(every, key=lambda d: sort_key(delegation_name(d.name, d.iso2)))
+    language = get_language()
+    return sorted(every, key=lambda d: sort_key(paper.shown_name(d.name, d.iso2, language)))
 
 
 def _read_delegation(
