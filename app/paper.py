@@ -36,19 +36,16 @@ from app.models import (
 )
 from app.search import fold
 
+BANDS = 7  # colours of bands in static/paper-cards.css, by group number
 MAX_BATCH = 1000  # cards printed at once: a stack for a whole group, not a typo's worth
 # A serial as typed or scanned: "G3-0147", "g3 0147", "G30147", or the QR's
 # "puerto-vallarta-2017 G3-0147"; the meeting before it, if any, is checked.
 SERIAL = re.compile(
     r"^(?:(?P<meeting>\S+)\s+)?G?\s*(?P<group>\d{1,2})\s*[-–]?\s*(?P<number>\d{4})$"
 )
-# Colour bands by group number, dark enough for white text and apart in grey print.
-BANDS = ("#1f4e79", "#8a3b12", "#2e6b30", "#6a2c70", "#7a6a00", "#0b6e6e", "#7b1e2b")
-
-
-def band(group: Group) -> str:
-    """Return the colour of a group's band on its printed cards."""
-    return BANDS[(group.number - 1) % len(BANDS)]
+def band(group: Group) -> int:
+    """Return the number of a group's colour band on its printed cards (static/paper-cards.css)."""
+    return (group.number - 1) % BANDS + 1
 
 
 def serial_text(group: Group, number: int) -> str:

@@ -3,6 +3,7 @@ blank paper cards with their serials."""
 
 import ipaddress
 import socket
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import segno
@@ -99,9 +100,12 @@ def _render(name: str, **context: object) -> str:
 # A paper card's code carries only the meeting and the serial; held at a desk, 0.7 mm modules.
 CARD_QR_MM = 24
 CARDS_PER_SHEET = 4  # A6 cards, two by two on A4, cut apart along the marks
+CARDS_CSS = Path(__file__).parent.parent / "static" / "paper-cards.css"
 
 
-def cards_html(session: Session, meeting: Meeting, serials: list[CardSerial]) -> str:
+def cards_html(
+    session: Session, meeting: Meeting, serials: list[CardSerial], inline: bool = True
+) -> str:
     """Render blank paper cards for issued serials, four A6 cards to an A4 sheet."""
     groups = {g.id: g for g in meeting_groups(session, meeting)}
     named = {d.id: d for d in session.exec(select(Delegation))} if serials else {}
@@ -112,7 +116,7 @@ def cards_html(session: Session, meeting: Meeting, serials: list[CardSerial]) ->
             {
                 "serial": serial.serial,
                 "group": groups[serial.group_id],
-                "band": paper.band(groups[serial.group_id]),
+                "band": paper.band(groups[serial.group_id]),  # its class in paper-cards.css
                 "qr": qr_svg(paper.qr_text(meeting, serial.serial), CARD_QR_MM),
                 "delegation": delegation_name(delegation.name, delegation.iso2)
                 if delegation
@@ -120,4 +124,6 @@ def cards_html(session: Session, meeting: Meeting, serials: list[CardSerial]) ->
             }
         )
     sheets = [cards[i : i + CARDS_PER_SHEET] for i in range(0, len(cards), CARDS_PER_SHEET)]
-    return _render("print/cards.html", meeting=meeting, sheets=sheets)
+    # A file opened on its own carries its style; the app serves it from static/ (its CSP).
+    css = CARDS_CSS.read_text(encoding="utf-8") if inline else ""
+    return _render("print/cards.html", meeting=meeting, sheets=sheets, inline_css=Markup(css))

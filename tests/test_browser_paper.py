@@ -169,3 +169,30 @@ def test_the_desk_refuses_a_repeat_clearly_and_fits_a_phone(
     expect(page.locator("#serial")).to_have_value(serial)
     page.screenshot(path=str(SHOTS / "desk-repeat-phone.png"), full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_the_secretariat_issues_and_prints_cards_and_sees_the_figures_on_any_screen(
+    page: Page, live_url: str, session: Session, meeting: Meeting
+) -> None:
+    issue(session, meeting, "local", 3)
+    make_user(session, "sam", "secretariat")
+    page.goto(f"{live_url}/signin")
+    page.locator("#username").fill("sam")
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#password").press("Enter")
+    page.get_by_role("link", name="Paper cards").click()
+    page.locator("#group").select_option("human")
+    page.locator("#count").fill("5")
+    page.get_by_role("button", name="Issue the serials and open the sheet").click()
+    expect(page.locator(".card")).to_have_count(5)
+    assert page.locator(".card .serial").first.inner_text() == "G6-0001"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "cards-phone.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    for size, name in ((PHONE, "paper-phone.png"), ({"width": 1280, "height": 900}, "paper.png")):
+        page.set_viewport_size(size)
+        page.goto(f"{live_url}/paper")
+        expect(page.locator("tr[data-group=human] td").last).to_contain_text("5")
+        expect(page.locator("tr[data-group=local] td").last).to_contain_text("3")
+        page.screenshot(path=str(SHOTS / name), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]

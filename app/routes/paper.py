@@ -61,7 +61,7 @@ def read_batch(
     serials = paper.batch_serials(session, meeting, batch)
     if not serials:
         raise HTTPException(404)
-    return HTMLResponse(printing.cards_html(session, meeting, serials))
+    return HTMLResponse(printing.cards_html(session, meeting, serials, inline=False))
 
 
 @router.post("/paper/void")
