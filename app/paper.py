@@ -43,6 +43,8 @@ MAX_BATCH = 1000  # cards printed at once: a stack for a whole group, not a typo
 SERIAL = re.compile(
     r"^(?:(?P<meeting>\S+)\s+)?G?\s*(?P<group>\d{1,2})\s*[-–]?\s*(?P<number>\d{4})$"
 )
+
+
 def band(group: Group) -> int:
     """Return the number of a group's colour band on its printed cards (static/paper-cards.css)."""
     return (group.number - 1) % BANDS + 1
