@@ -16,6 +16,7 @@ from app import paper
 from app.audit import user_actor
 from app.cards import read_card_input
 from app.cli import main
+from app.figures import meeting_figures
 from app.i18n import set_language
 from app.meetings import meeting_groups
 from app.models import AuditEvent, Card, CardSerial, Delegation, Group, Meeting, User
@@ -552,6 +553,11 @@ def test_workspace_search_exports_and_audit_show_the_paper_card(
     rows = list(csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff"))))
     [row] = [r for r in rows if r["Card ID"] == keyed.id]
     assert (row["Source"], row["Paper serial"], row["Keyed by"]) == ("Paper", "G6-0001", "Clara")
+    overview = soup(office.get("/overview"))
+    assert overview.select_one(".paper-count").get_text() == "1 card keyed in from paper."
+    figures = meeting_figures(session, meeting)
+    assert figures.meeting.paper == 1
+    assert {g.slug: f.paper for g, f in figures.groups}["human"] == 1
     log = soup(office.get("/audit"))
     sentences = [td.get_text(" ", strip=True) for td in log.select("td")]
     assert any(
