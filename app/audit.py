@@ -18,6 +18,7 @@ ACTIONS = (
     "comment.create", "comment.resolve", "comment.reopen", "account.create", "account.password",
     "account.update", "account.deactivate", "account.activate",
     "recurring.confirm", "recurring.reject", "recurring.reopen",  # co-facilitators on /recurring
+    "paper.issue", "paper.void",  # the secretariat's serials for paper cards (app.paper)
 )  # fmt: skip
 PAGE_SIZE = 100
 

@@ -70,6 +70,9 @@ def N_(message: str) -> str:
 # One sentence per action (and per variant of one); any of the variables may appear in any.
 SENTENCES = {
     "card.create": N_("%(who)s sent %(card)s."),
+    "card.create.paper": N_("%(who)s keyed in %(card)s of %(delegation)s from paper: %(serial)s."),
+    "paper.issue": N_("%(who)s issued %(count)s paper cards, %(first)s to %(last)s."),
+    "paper.void": N_("%(who)s voided paper card %(serial)s."),
     "card.edit": N_("%(who)s edited %(card)s."),
     "card.withdraw": N_("%(who)s withdrew %(card)s."),
     "card.restore": N_("%(who)s put %(card)s back in the inbox."),
@@ -130,10 +133,17 @@ def sentence(event: AuditEvent, names: Names) -> str:
         "role": _role(detail, names),
         "subject": subject,
         "recommendations": ", ".join(str(label) for label in detail.get("labels", [])) or target,
+        "serial": str(detail.get("serial", target)),
+        "delegation": str(detail.get("delegation", "")),
+        "count": str(detail.get("count", "")),
+        "first": str(detail.get("first", "")),
+        "last": str(detail.get("last", "")),
     }
     key = event.action
     if key == "card.set_aside" and detail.get("reason") == "duplicate":
         key += ".duplicate_of" if detail.get("duplicate_of") else ".duplicate"
+    if key == "card.create" and detail.get("source") == "paper":
+        key += ".paper"
     if key == "comment.create" and comment is not None and comment.reply_to:
         key += ".reply"
     if key in SENTENCES:
@@ -185,6 +195,9 @@ def action_labels() -> dict[str, str]:
         "recurring.confirm": _("Recurring idea confirmed"),
         "recurring.reject": _("Recurring idea rejected"),
         "recurring.reopen": _("Recurring idea proposed again"),
+        "paper": _("All paper cards issued and voided"),
+        "paper.issue": _("Paper cards issued"),
+        "paper.void": _("Paper card voided"),
     }
 
 
@@ -201,7 +214,11 @@ def action_choices() -> list[tuple[str, list[tuple[str, str]]]]:
 
 def _role(detail: dict[str, Any], names: Names) -> str:
     """Name an account's role, and a rapporteur's groups."""
-    roles = {"secretariat": _("Secretariat"), "cofacilitator": _("Co-facilitator")}
+    roles = {
+        "secretariat": _("Secretariat"),
+        "cofacilitator": _("Co-facilitator"),
+        "clerk": _("Clerk"),
+    }
     role = roles.get(str(detail.get("role", "")), _("Rapporteur"))
     by_slug = {g.slug: g.id for g in names.groups.values()}
     chosen = detail.get("groups") or []

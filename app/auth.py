@@ -25,7 +25,7 @@ from app.models import (
     utcnow,
 )
 
-ROLES = ("secretariat", "cofacilitator", "rapporteur")
+ROLES = ("secretariat", "cofacilitator", "rapporteur", "clerk")  # clerk: keys in paper cards
 SESSION_LIFETIME = timedelta(days=7)
 MIN_PASSWORD = 10
 MAX_USERNAME = 80

@@ -14,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from sqlmodel import Session, col, select
 
-from app import access, auth, embedding, exports, printing, suggestions
+from app import access, auth, embedding, exports, paper_cli, printing, suggestions
 from app.across import STATUSES, MeetingFilter
 from app.backup import BackupError, backup, restore
 from app.db import get_engine
@@ -344,6 +344,7 @@ def parser() -> argparse.ArgumentParser:
     c = add("print-posters", print_posters, "write one A4 QR poster per group")
     c.add_argument("output", help="HTML file to write")
     _loopback_option(c)
+    paper_cli.add_command(sub)
     c = add(
         "create-user",
         create_user,

@@ -216,3 +216,13 @@ def named_group(session: SessionDep, meeting: Meeting, form: dict[str, str]) -> 
     """Return the group a submitted card names, as the list card validation expects."""
     group = group_by_slug(session, meeting, str(form.get("group", ""))[:40])
     return [group] if group else []
+
+
+async def require_clerk(user: CurrentUser) -> User:
+    """Return the signed-in account if it keys in paper cards: clerks and the secretariat."""
+    if user.role not in ("clerk", "secretariat"):
+        raise Forbidden()
+    return user
+
+
+Clerk = Annotated[User, Depends(require_clerk)]

@@ -22,7 +22,7 @@ from openpyxl.cell.cell import ERROR_CODES, Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.across import CardEntry, MeetingFilter, iter_entries
 from app.figures import CATEGORIES, Figures, category_labels, meeting_figures
@@ -36,7 +36,7 @@ from app.i18n import (
     sort_key,
 )
 from app.meetings import kind_label, meeting_groups
-from app.models import Delegation, Group, Meeting, ident, utcnow
+from app.models import Delegation, Group, Meeting, User, ident, utcnow
 from app.text import cell, json_text, one_line
 
 # Excel refuses these in a sheet's name, and names longer than 31 characters.
@@ -64,6 +64,10 @@ class CardTable:
     # Babel parses a locale on each call: names are looked up once per export, not per card.
     languages: dict[str, str] = field(default_factory=dict)
     delegations: dict[int, str] = field(default_factory=dict)
+    # After the answers: where a card came from, and a paper card's serial and clerk.
+    paper_headers: list[str] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+    clerks: dict[int, str] = field(default_factory=dict)
 
     def group_label(self, group: Group) -> str:
         return f"{group.number}. {localize(group.title, self.language)}"
@@ -100,6 +104,9 @@ class CardTable:
             card.created_at.astimezone(self.zone),
             card.updated_at.astimezone(self.zone),
             *(card.answers.get(key, "") for key in questions),
+            self.sources.get(card.source, card.source),
+            card.paper_serial or "",
+            self.clerks.get(card.keyed_by or 0, ""),
         ]
 
 
@@ -131,6 +138,9 @@ def card_table(session: Session, meeting: Meeting) -> CardTable:
         questions=questions,
         kinds={k["slug"]: kind_label(meeting, k["slug"]) for k in meeting.delegation_kinds},
         places=places,
+        paper_headers=[_("Source"), _("Paper serial"), _("Keyed by")],
+        sources={"web": _("Phone"), "api": _("API"), "import": _("Import"), "paper": _("Paper")},
+        clerks={ident(u): u.display_name for u in session.exec(select(User))},
     )
 
 
@@ -145,7 +155,8 @@ def _csv_chunks(table: CardTable, entries: Iterator[CardEntry]) -> Iterator[str]
     out = io.StringIO()
     writer = csv.writer(out)
     out.write("\ufeff")
-    writer.writerow([cell(h) for h in [*table.headers, *table.questions.values()]])
+    headers = [*table.headers, *table.questions.values(), *table.paper_headers]
+    writer.writerow([cell(h) for h in headers])
     questions = list(table.questions)
     for count, entry in enumerate(entries, start=1):
         writer.writerow([cell(_csv_text(v)) for v in table.cells(entry, questions)])
@@ -193,6 +204,9 @@ def card_record(table: CardTable, entry: CardEntry) -> dict[str, Any]:
         "created_at": card.created_at.astimezone(table.zone).isoformat(timespec="seconds"),
         "updated_at": card.updated_at.astimezone(table.zone).isoformat(timespec="seconds"),
         "answers": card.answers,
+        "source": card.source,
+        "paper_serial": card.paper_serial,
+        "keyed_by": table.clerks.get(card.keyed_by) if card.keyed_by else None,
     }
 
 
@@ -250,7 +264,7 @@ def _card_sheet(book: Workbook, table: CardTable, group: Group, name: str) -> Wr
     for index, width in enumerate([*WIDTHS, *[ANSWER_WIDTH] * len(labels)], start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
-    sheet.append([_bold(sheet, h) for h in [*table.headers, *labels]])
+    sheet.append([_bold(sheet, h) for h in [*table.headers, *labels, *table.paper_headers]])
     return sheet
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.i18n import _, ngettext
@@ -59,6 +60,7 @@ class Participation:
     cards_by_category: Counter[str] = field(default_factory=Counter)
     by_kind: Counter[str] = field(default_factory=Counter)
     cards_by_kind: Counter[str] = field(default_factory=Counter)
+    paper: int = 0  # of the cards, those keyed in from paper (app.paper)
 
     @property
     def sentence(self) -> str:
@@ -89,6 +91,10 @@ def meeting_figures(session: Session, meeting: Meeting) -> Figures:
             _count(figures, kind, category, new_delegation=delegation_id not in seen[key])
             seen[key].add(delegation_id)
         times.append(created_at)
+    paper = _paper_cards(session, meeting)
+    total.paper = sum(paper.values())
+    for group_id, figures in per_group.items():
+        figures.paper = paper[group_id]
     return Figures(
         meeting=total,
         groups=[(g, per_group[ident(g)]) for g in groups],
@@ -127,3 +133,13 @@ def _count(figures: Participation, kind: str, category: str, new_delegation: boo
         figures.delegations += 1
         figures.by_category[category] += 1
         figures.by_kind[kind] += 1
+
+
+def _paper_cards(session: Session, meeting: Meeting) -> Counter[int]:
+    """Count the active cards keyed in from paper, per group."""
+    query = (
+        select(Card.group_id, func.count())
+        .where(Card.meeting_id == meeting.id, Card.status == "active", Card.source == "paper")
+        .group_by(col(Card.group_id))
+    )
+    return Counter({group_id: n for group_id, n in session.exec(query)})

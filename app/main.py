@@ -26,11 +26,13 @@ from app.routes import (
     api,
     audit,
     cards,
+    desk,
     exports,
     grouping,
     health,
     join,
     offline,
+    paper,
     report,
     review,
     sorting,
@@ -110,7 +112,7 @@ def create_app() -> FastAPI:
     app.add_middleware(LanguageMiddleware)
     routers = (
         join, cards, staff, workspace, grouping, sorting, report, review, across, exports,
-        audit, api, health, offline,
+        audit, api, health, offline, desk, paper,
     )  # fmt: skip
     for router in (module.router for module in routers):
         app.include_router(router)

@@ -125,6 +125,9 @@ class Card(SQLModel, table=True):
     seq: int | None = Field(default=None, unique=True)
     # The answers and author's name folded for searching: no case, no accents (app.search).
     search_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # A card keyed in from paper (source "paper"): the serial printed on it, and the clerk.
+    paper_serial: str | None = Field(default=None, max_length=16)
+    keyed_by: int | None = Field(default=None, foreign_key="user.id")
 
 
 class CardVector(SQLModel, table=True):
@@ -160,7 +163,7 @@ class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=80, unique=True)
     display_name: str = Field(max_length=120)
-    role: str = Field(max_length=20)  # secretariat | cofacilitator | rapporteur
+    role: str = Field(max_length=20)  # secretariat | cofacilitator | rapporteur | clerk
     password_hash: str = Field(max_length=255)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
@@ -357,3 +360,21 @@ class DelegateSession(SQLModel, table=True):
     meeting_id: int = Field(foreign_key="meeting.id")
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
+
+
+class CardSerial(SQLModel, table=True):
+    """A serial printed on a blank paper card, issued in advance, so no card is lost unseen."""
+
+    __table_args__ = (UniqueConstraint("meeting_id", "serial"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    group_id: int = Field(foreign_key="group.id", index=True)
+    serial: str = Field(max_length=16)  # G3-0147: the group's number, then the card's
+    batch: int = Field(index=True)  # the cards issued (and printed) together
+    delegation_id: int | None = Field(default=None, foreign_key="delegation.id")  # pre-printed
+    status: str = Field(default="issued", max_length=16)  # issued | keyed | voided
+    card_id: str | None = Field(default=None, foreign_key="card.id", max_length=36, unique=True)
+    keyed_by: int | None = Field(default=None, foreign_key="user.id")
+    issued_at: datetime = Field(default_factory=utcnow)
+    keyed_at: datetime | None = None

@@ -1,16 +1,19 @@
-"""Printable A4 sheets: a slip per delegation with its code, a poster per group."""
+"""Printable A4 sheets: a slip per delegation with its code, a poster per group, and
+blank paper cards with their serials."""
 
 import ipaddress
 import socket
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import segno
 from markupsafe import Markup
 from sqlmodel import Session, col, select
 
+from app import paper
 from app.i18n import delegation_name, get_language, sort_key, text_direction
 from app.meetings import meeting_groups
-from app.models import AccessCode, Delegation, Meeting
+from app.models import AccessCode, CardSerial, Delegation, Meeting
 from app.settings import get_settings
 from app.templating import templates
 
@@ -92,3 +95,35 @@ def _render(name: str, **context: object) -> str:
     language = get_language()
     template = templates.env.get_template(name)
     return template.render(language=language, direction=text_direction(language), **context)
+
+
+# A paper card's code carries only the meeting and the serial; held at a desk, 0.7 mm modules.
+CARD_QR_MM = 24
+CARDS_PER_SHEET = 4  # A6 cards, two by two on A4, cut apart along the marks
+CARDS_CSS = Path(__file__).parent.parent / "static" / "paper-cards.css"
+
+
+def cards_html(
+    session: Session, meeting: Meeting, serials: list[CardSerial], inline: bool = True
+) -> str:
+    """Render blank paper cards for issued serials, four A6 cards to an A4 sheet."""
+    groups = {g.id: g for g in meeting_groups(session, meeting)}
+    named = {d.id: d for d in session.exec(select(Delegation))} if serials else {}
+    cards = []
+    for serial in serials:
+        delegation = named.get(serial.delegation_id) if serial.delegation_id else None
+        cards.append(
+            {
+                "serial": serial.serial,
+                "group": groups[serial.group_id],
+                "band": paper.band(groups[serial.group_id]),  # its class in paper-cards.css
+                "qr": qr_svg(paper.qr_text(meeting, serial.serial), CARD_QR_MM),
+                "delegation": delegation_name(delegation.name, delegation.iso2)
+                if delegation
+                else "",
+            }
+        )
+    sheets = [cards[i : i + CARDS_PER_SHEET] for i in range(0, len(cards), CARDS_PER_SHEET)]
+    # A file opened on its own carries its style; the app serves it from static/ (its CSP).
+    css = CARDS_CSS.read_text(encoding="utf-8") if inline else ""
+    return _render("print/cards.html", meeting=meeting, sheets=sheets, inline_css=Markup(css))

@@ -56,7 +56,11 @@ def search_clause(session: Session, typed: str) -> ColumnElement[bool]:
     if not folded:
         return true()
     delegations = matching_delegations(session, folded)
-    text_match = col(Card.search_text).like(like_pattern(folded), escape="\\")
+    text_match = or_(
+        col(Card.search_text).like(like_pattern(folded), escape="\\"),
+        # A paper card is found by its serial too, as printed on it (G3-0147).
+        col(Card.paper_serial) == typed.strip().upper(),
+    )
     if not delegations:
         return text_match
     return or_(text_match, col(Card.delegation_id).in_(delegations))

@@ -157,6 +157,14 @@ RULES: dict[tuple[str, str], tuple[dict | None, dict[str, int]]] = {
     ("GET", "/exports/cards.xlsx"): (None, reviewer()),
     ("GET", "/exports/cards.json"): (None, reviewer()),
     ("GET", "/exports/summary.docx"): (None, reviewer()),
+    # Paper cards: the secretariat's (clerks, who key them in too, in tests/test_paper.py).
+    ("GET", "/desk"): (None, secretariat()),
+    ("GET", "/desk/delegations"): (None, secretariat()),
+    ("POST", "/desk/cards"): ({"serial": "nope"}, secretariat(422)),
+    ("GET", "/paper"): (None, secretariat()),
+    ("POST", "/paper/batches"): ({"count": "0"}, secretariat(422)),
+    ("GET", "/paper/batches/{batch}"): (None, secretariat(404)),  # none issued
+    ("POST", "/paper/void"): ({"serial": "G1-0001"}, secretariat(422)),
 }
 
 
@@ -206,6 +214,7 @@ def world(
             "slug": "human", "card_id": card.id, "recommendation_id": str(rec.id),
             "account_id": str(accounts["rapporteur"].id), "code": "WRONG234",
             "comment_id": str(remark.id), "delegation_id": str(card.delegation_id),
+            "batch": "1",
         },
         "card": card,
     }  # fmt: skip

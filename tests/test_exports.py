@@ -42,6 +42,7 @@ HEADERS = [
     "Means of implementation", "Partnerships needed",
     "Elements of an effective follow-up and review framework",
     "Existing mechanisms to build on", "Participation of States and stakeholders",
+    "Source", "Paper serial", "Keyed by",
 ]  # fmt: skip
 GROUP_SHEETS = [
     "1. Global dimension", "2. Regional dimension", "3. National dimension",
@@ -174,6 +175,7 @@ def test_csv_has_every_active_card_as_stored(
         "Actionable commitments for the Global Compact": HOSTILE,
         "Means of implementation": "'=1+1",
         "Partnerships needed": "#N/A",
+        "Source": "Phone",
     }
     by_id = {r["Card ID"]: r for r in rows}
     assert by_id[world["ngo"].id]["Delegation"] == HOSTILE
@@ -236,6 +238,9 @@ def test_json_keeps_every_character_and_stable_keys(
         "created_at": "2017-12-05T09:03:00-06:00",
         "updated_at": "2017-12-05T09:03:00-06:00",
         "answers": {"commitments": HOSTILE, "means": "=1+1", "partnerships": "#N/A"},
+        "source": "web",
+        "paper_serial": None,
+        "keyed_by": None,
     }
     assert records[world["egypt"].id]["answers"]["priorities"] == "\x01Bell"
     assert records[world["egypt"].id]["set_aside"] == "off_topic"
@@ -260,6 +265,9 @@ def test_xlsx_has_a_sheet_per_group_with_the_cards_as_stored(
         "Actionable commitments for the Global Compact",
         "Means of implementation",
         "Partnerships needed",
+        "Source",
+        "Paper serial",
+        "Keyed by",
     ]
     assert all(c.font.bold for c in header)
     assert human.freeze_panes == "A2"

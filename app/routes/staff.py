@@ -71,6 +71,8 @@ def create_user_sign_in(
 
 def home_page(user: User) -> str:
     """Where an account starts: the overview for those who read every group."""
+    if user.role == "clerk":
+        return "/desk"
     return "/overview" if auth.is_reviewer(user) else "/groups"
 
 

@@ -1,0 +1,123 @@
+"""How fast the paper desk answers a clerk: saving a keyed card, and finding a delegation.
+
+Builds a temporary SQLite database (or uses ACTIONCARDS_DATABASE_URL if it names PostgreSQL)
+with the Puerto Vallarta meeting, its shipped delegations (every one with an access code) and
+600 issued serials, then drives the app in process (FastAPI's TestClient, no network) as a
+signed-in clerk:
+
+- save_ms: the time of POST /desk/cards for one card (validate, find the delegation from
+  what was typed, store the card, its version, its audit event and the keyed serial, commit),
+  over 300 cards, each with a delegation typed as a clerk would (a name in one of the six
+  languages, an ISO code or an access code);
+- lookup_ms: the time of GET /desk/delegations (the list narrowed as the clerk types), for
+  the first three letters of every delegation's name in every language, over all delegations.
+
+Both are per request, including the app's middleware; printed as median and p95.
+Last line: save_ms=<p95> lookup_ms=<p95> (goal: both under 50 ms)
+"""
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+sys.path.insert(0, str(ROOT))
+
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlmodel import Session, SQLModel, select  # noqa: E402
+
+from app import paper  # noqa: E402
+from app.access import issue_code  # noqa: E402
+from app.audit import user_actor  # noqa: E402
+from app.auth import hash_password  # noqa: E402
+from app.db import get_engine, make_engine  # noqa: E402
+from app.i18n import LANGUAGES, delegation_name  # noqa: E402
+from app.main import create_app  # noqa: E402
+from app.meetings import load_meeting, meeting_groups  # noqa: E402
+from app.models import AccessCode, Delegation, User  # noqa: E402
+from app.settings import get_settings  # noqa: E402
+
+MEETING = ROOT / "meetings" / "puerto-vallarta-2017.toml"
+CARDS = 300
+PASSWORD = "a bench password"
+
+
+def p95(values: list[float]) -> float:
+    return sorted(values)[max(0, int(len(values) * 0.95) - 1)]
+
+
+def setup(url: str) -> list[str]:
+    """Load the meeting, give every delegation a code, make a clerk; return what to type."""
+    engine = make_engine(url)
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as session:
+        meeting = load_meeting(session, MEETING)
+        for delegation in session.exec(select(Delegation)):
+            issue_code(session, meeting, delegation)
+        session.add(
+            User(username="clara", display_name="Clara", role="clerk",
+                 password_hash=hash_password(PASSWORD))
+        )  # fmt: skip
+        session.commit()
+        clerk = session.exec(select(User)).one()
+        national = [g for g in meeting_groups(session, meeting) if g.slug == "national"][0]
+        paper.issue_serials(session, meeting, national, 2 * CARDS, user_actor(clerk))
+        typed = []
+        codes = {a.delegation_id: a.code for a in session.exec(select(AccessCode))}
+        for i, d in enumerate(session.exec(select(Delegation).order_by(Delegation.name))):
+            language = LANGUAGES[i % len(LANGUAGES)]
+            choices = [delegation_name(d.name, d.iso2, language), d.iso2 or d.name, codes[d.id]]
+            typed.append(choices[i % 3])
+    engine.dispose()
+    return typed
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        url = os.environ.get("ACTIONCARDS_DATABASE_URL", "")
+        if not url.startswith("postgresql"):
+            url = f"sqlite:///{Path(folder) / 'keying.db'}"
+        os.environ["ACTIONCARDS_DATABASE_URL"] = url
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+        typed = setup(url)
+        with TestClient(create_app(), headers={"Origin": "http://testserver"}) as client:
+            client.post("/signin", data={"username": "clara", "password": PASSWORD})
+            saves = []
+            for n in range(CARDS):
+                form = {
+                    "serial": f"G3-{n + 1:04d}", "desk": "", "delegation_q": typed[n % len(typed)],
+                    "delegation": "", "language": "es", "author_name": "Ana",
+                    "answers.commitments": f"Compromiso número {n}: alternativas a la detención.",
+                }  # fmt: skip
+                start = time.perf_counter()
+                response = client.post("/desk/cards", data=form, follow_redirects=False)
+                saves.append((time.perf_counter() - start) * 1000)
+                assert response.status_code == 303, (form, response.text[:300])
+            lookups = []
+            with Session(get_engine()) as session:
+                every = list(session.exec(select(Delegation)))
+            prefixes = {
+                delegation_name(d.name, d.iso2, lang)[:3] for d in every for lang in LANGUAGES
+            }
+            for prefix in sorted(prefixes):
+                start = time.perf_counter()
+                response = client.get("/desk/delegations", params={"delegation_q": prefix})
+                lookups.append((time.perf_counter() - start) * 1000)
+                assert response.status_code == 200
+        get_engine().dispose()
+        get_engine.cache_clear()
+    print(f"database: {url.split(':')[0]}, {len(every)} delegations, {CARDS} cards keyed")
+    print(f"save: median {statistics.median(saves):.1f} ms, p95 {p95(saves):.1f} ms")
+    print(
+        f"lookup ({len(lookups)} prefixes): median {statistics.median(lookups):.1f} ms,"
+        f" p95 {p95(lookups):.1f} ms"
+    )
+    print(f"save_ms={p95(saves):.1f} lookup_ms={p95(lookups):.1f}")
+
+
+if __name__ == "__main__":
+    main()
