@@ -27,6 +27,7 @@ from app.routes import (
     audit,
     cards,
     exports,
+    floor,
     grouping,
     health,
     join,
@@ -34,6 +35,7 @@ from app.routes import (
     report,
     review,
     sorting,
+    speak,
     staff,
     workspace,
 )
@@ -109,7 +111,7 @@ def create_app() -> FastAPI:
     app.add_middleware(LanguageMiddleware)
     routers = (
         join, cards, staff, workspace, grouping, sorting, report, review, across, exports,
-        audit, api, health, offline,
+        audit, api, health, offline, floor, speak,
     )  # fmt: skip
     for router in (module.router for module in routers):
         app.include_router(router)
