@@ -6,6 +6,7 @@ moderator's action names the version it saw and does nothing if the list moved m
 and a partial unique index keeps a second speaker off the floor whatever happens.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -363,7 +364,7 @@ def _speaker(entry: Entry, now: datetime) -> dict[str, Any]:
 
 def clock_text(seconds: float) -> str:
     """Show seconds left as m:ss, with a minus sign once over time (as the browser does)."""
-    whole = int(-seconds) if seconds < 0 else int(seconds + 0.999)
+    whole = math.ceil(abs(seconds) - 0.001)
     sign = "−" if seconds < 0 else ""
     return f"{sign}{whole // 60}:{whole % 60:02d}"
 

@@ -23,7 +23,7 @@
 
   function clockText(seconds) {
     var over = seconds < 0;
-    var whole = over ? Math.floor(-seconds) : Math.ceil(seconds - 0.001);
+    var whole = Math.ceil(Math.abs(seconds) - 0.001);
     var s = whole % 60;
     return (over ? "\u2212" : "") + Math.floor(whole / 60) + ":" + (s < 10 ? "0" : "") + s;
   }

@@ -246,19 +246,30 @@ def _state_now(engine: Engine, meeting_id: int, group_id: int) -> dict[str, Any]
 
 @router.get("/{slug}/events")
 async def stream_events(request: Request, session: SessionDep, meeting: MeetingDep, group: WatchedGroup) -> Response:
-    """Send the list's state each time its version changes in the database (any server)."""
+    """Send the list's state each time its version changes in the database (any server).
+
+    A client that does not ask for an event stream (EventSource always does) gets the
+    current state as one event, and the response ends.
+    """
     engine = session.get_bind()
     assert isinstance(engine, Engine)
     meeting_id, group_id = meeting.id or 0, group.id or 0
     session.close()  # the stream holds no connection between its reads
+    once = "text/event-stream" not in request.headers.get("accept", "")
     return StreamingResponse(
-        _events(request, engine, meeting_id, group_id),
+        _events(request, engine, meeting_id, group_id, once),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
 
 
-async def _events(request: Request, engine: Engine, meeting_id: int, group_id: int) -> AsyncIterator[str]:
+async def _events(
+    request: Request, engine: Engine, meeting_id: int, group_id: int, once: bool
+) -> AsyncIterator[str]:
+    if once:
+        state = await asyncio.to_thread(_state_now, engine, meeting_id, group_id)
+        yield f"data: {json.dumps(state)}\n\n"
+        return
     watcher = watcher_for(engine)
     changed = watcher.subscribe()
     sent = -1
