@@ -131,9 +131,13 @@ def seconds_left(request: FloorRequest, now: datetime) -> float:
 
 
 def add(
-    session: Session, meeting: Meeting, group: Group, delegation: Delegation, kind: str,
+    session: Session,
+    meeting: Meeting,
+    group: Group,
+    delegation: Delegation,
+    kind: str,
     source: str = "moderator",
-) -> FloorRequest:  # fmt: skip
+) -> FloorRequest:
     """Put a delegation on the list; a point of order goes to the top. Commit."""
     if kind not in seconds_for(meeting):
         raise FloorError(_("Choose a kind of intervention."))
@@ -143,14 +147,21 @@ def add(
     queue = waiting(session, group)
     if any(r.delegation_id == delegation.id and r.kind == kind for r in queue):
         session.rollback()
-        raise FloorError(_("%(name)s is already waiting for this kind of intervention.",
-                           name=delegation_name(delegation.name, delegation.iso2)))  # fmt: skip
+        raise FloorError(
+            _(
+                "%(name)s is already waiting for this kind of intervention.",
+                name=delegation_name(delegation.name, delegation.iso2),
+            )
+        )
     positions = [r.position for r in queue] or [0]
     top = kind == "point_of_order"
     request = FloorRequest(
-        group_id=ident(group), delegation_id=ident(delegation), kind=kind, source=source,
+        group_id=ident(group),
+        delegation_id=ident(delegation),
+        kind=kind,
+        source=source,
         position=min(positions) - 1 if top else max(positions) + 1,
-    )  # fmt: skip
+    )
     session.add(request)
     _commit(session)
     return request
@@ -162,7 +173,9 @@ def _commit(session: Session) -> None:
         session.commit()
     except exc.IntegrityError as error:
         session.rollback()
-        raise Changed(_("Another moderator changed the list just now; nothing was done.")) from error
+        raise Changed(
+            _("Another moderator changed the list just now; nothing was done.")
+        ) from error
 
 
 def call_next(session: Session, meeting: Meeting, group: Group, seen: int) -> FloorRequest:
@@ -273,14 +286,22 @@ def move(session: Session, group: Group, seen: int, request_id: int, step: int) 
 
 
 def withdraw(
-    session: Session, group: Group, request_id: int, seen: int | None = None,
+    session: Session,
+    group: Group,
+    request_id: int,
+    seen: int | None = None,
     delegation_id: int | None = None,
-) -> FloorRequest:  # fmt: skip
+) -> FloorRequest:
     """Take a waiting request off the list (a moderator, or the delegation that asked)."""
     _bump(session, group, seen)
     request = session.get(FloorRequest, request_id)
     mine = request is not None and delegation_id in (None, request.delegation_id)
-    if request is None or not mine or request.group_id != group.id or state_of(request) != "waiting":
+    if (
+        request is None
+        or not mine
+        or request.group_id != group.id
+        or state_of(request) != "waiting"
+    ):
         session.rollback()
         raise FloorError(_("That delegation is no longer waiting."))
     request.withdrawn_at = utcnow()
@@ -302,7 +323,9 @@ def names(session: Session, requests: list[FloorRequest]) -> dict[int, Delegatio
     ids = {r.delegation_id for r in requests}
     if not ids:
         return {}
-    return {ident(d): d for d in session.exec(select(Delegation).where(col(Delegation.id).in_(ids)))}
+    return {
+        ident(d): d for d in session.exec(select(Delegation).where(col(Delegation.id).in_(ids)))
+    }
 
 
 def version(session: Session, group_id: int) -> int:
@@ -324,10 +347,13 @@ def entries(session: Session, requests: list[FloorRequest]) -> list[Entry]:
     """Name the delegation and the kind of each request."""
     found, kinds = names(session, requests), kind_names()
     return [
-        Entry(r, delegation_name(found[r.delegation_id].name, found[r.delegation_id].iso2),
-              kinds.get(r.kind, r.kind))
+        Entry(
+            r,
+            delegation_name(found[r.delegation_id].name, found[r.delegation_id].iso2),
+            kinds.get(r.kind, r.kind),
+        )
         for r in requests
-    ]  # fmt: skip
+    ]
 
 
 def state(session: Session, meeting: Meeting, group: Group) -> dict[str, Any]:
@@ -390,4 +416,4 @@ def spoken_by(session: Session, group: Group) -> dict[int, tuple[int, int]]:
         .where(FloorRequest.group_id == group.id, col(FloorRequest.ended_at).is_not(None))
         .group_by(col(FloorRequest.delegation_id))
     )
-    return {d: (int(n), int(s)) for d, n, s in session.exec(query)}
+    return {d: (int(n), int(s or 0)) for d, n, s in session.exec(query)}

@@ -17,16 +17,26 @@ from tests.conftest import PASSWORD, make_user
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 SHOTS = os.environ.get("SCREENSHOTS", "")  # a folder to keep the pages' pictures in
-SPEAKERS = ["Mexico", "Kenya", "Belgium", "Philippines", "Chile", "Ghana", "Nepal", "Peru",
-            "Morocco"]  # fmt: skip
+SPEAKERS = [
+    "Mexico",
+    "Kenya",
+    "Belgium",
+    "Philippines",
+    "Chile",
+    "Ghana",
+    "Nepal",
+    "Peru",
+    "Morocco",
+]
 
 
 @pytest.fixture
 def short_round(session: Session, meeting: Meeting) -> Meeting:
     """Three seconds to speak and one of warning, so that an overrun comes quickly."""
     meeting.floor = {
-        "seconds": {"statement": 3, "point_of_order": 3, "reply": 3}, "warning_seconds": 1,
-    }  # fmt: skip
+        "seconds": {"statement": 3, "point_of_order": 3, "reply": 3},
+        "warning_seconds": 1,
+    }
     session.add(meeting)
     session.commit()
     make_user(session, "mona", "moderator", ("human",))
@@ -72,7 +82,9 @@ def test_two_moderators_and_a_projector_run_a_round(
     desk = {"width": 1280, "height": 900}
     mona = open_as(browser, live_url, "mona", "/floor/human", desk)
     milo = open_as(browser, live_url, "milo", "/floor/human", desk)
-    screen = open_as(browser, live_url, "cora", "/floor/human/projector", {"width": 1920, "height": 1080})
+    screen = open_as(
+        browser, live_url, "cora", "/floor/human/projector", {"width": 1920, "height": 1080}
+    )
     name = screen.locator("[data-slot=name]")
     phase = screen.locator("[data-slot=phase]")
     time = screen.locator("[data-slot=time]")
@@ -146,9 +158,13 @@ def test_the_projector_fits_a_phone_and_polls_without_event_streams(
 
 
 def test_a_new_server_on_the_same_database_keeps_the_speech_going(
-    browser: Browser, app: FastAPI, engine, short_round: Meeting, session: Session,
+    browser: Browser,
+    app: FastAPI,
+    engine,
+    short_round: Meeting,
+    session: Session,
     accounts: dict[str, User],
-) -> None:  # fmt: skip
+) -> None:
     group = session.exec(select(Group).where(Group.slug == "human")).one()
     from app.routes.floor import find_delegation
 

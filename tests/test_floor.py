@@ -53,7 +53,7 @@ def test_a_moderator_adds_speakers_and_a_point_of_order_goes_to_the_top(
     names = [e.name for e in floor.entries(session, floor.waiting(session, human_group(session)))]
     assert names == ["Kenya", "Mexico", "Belgium"]
     page = moderator.get("/floor/human").text
-    queue = page[page.index('class="floor-queue"'):]
+    queue = page[page.index('class="floor-queue"') :]
     assert queue.index("Kenya") < queue.index("Mexico") < queue.index("Belgium")
     assert "<kbd>N</kbd>" in page
 
@@ -66,7 +66,9 @@ def test_a_delegation_waits_once_per_kind_and_a_wrong_name_is_said_next_to_the_f
     assert again.status_code == 422
     assert "already waiting" in again.text
     add(moderator, "Mexico", "reply")  # another kind: a second wait
-    unknown = moderator.post("/floor/human/add", data={"delegation": "Atlantis", "kind": "statement"})
+    unknown = moderator.post(
+        "/floor/human/add", data={"delegation": "Atlantis", "kind": "statement"}
+    )
     assert unknown.status_code == 422
     assert 'id="delegation-error"' in unknown.text and 'value="Atlantis"' in unknown.text
     bad_kind = moderator.post("/floor/human/add", data={"delegation": "Kenya", "kind": "speech"})
@@ -102,7 +104,9 @@ def test_a_round_next_pause_resume_end_records_the_intervention(
     assert actions.count("floor.call") == 2 and "floor.pause" in actions and "floor.end" in actions
 
 
-def test_put_back_returns_the_last_speaker_to_the_top(moderator: TestClient, session: Session) -> None:
+def test_put_back_returns_the_last_speaker_to_the_top(
+    moderator: TestClient, session: Session
+) -> None:
     for name in ("Mexico", "Kenya", "Belgium"):
         add(moderator, name)
     act(moderator, session, "next")
@@ -125,7 +129,9 @@ def test_reorder_by_buttons_and_take_off(moderator: TestClient, session: Session
     assert names == ["Mexico", "Kenya"]
 
 
-def test_a_page_showing_an_old_version_changes_nothing(moderator: TestClient, session: Session) -> None:
+def test_a_page_showing_an_old_version_changes_nothing(
+    moderator: TestClient, session: Session
+) -> None:
     add(moderator, "Mexico")
     add(moderator, "Kenya")
     seen = version(session)
@@ -166,13 +172,22 @@ def test_the_database_refuses_a_second_speaker(session: Session, meeting: Meetin
     ids = [d.id for d in session.exec(select(Delegation).limit(2))]
     now = utcnow()
     for delegation_id in ids:
-        session.add(FloorRequest(group_id=group.id or 0, delegation_id=delegation_id or 0,
-                                 kind="statement", started_at=now, deadline=now))  # fmt: skip
+        session.add(
+            FloorRequest(
+                group_id=group.id or 0,
+                delegation_id=delegation_id or 0,
+                kind="statement",
+                started_at=now,
+                deadline=now,
+            )
+        )
     with pytest.raises(exc.IntegrityError):
         session.commit()
 
 
-def test_a_closed_list_takes_no_one_new_but_still_calls(moderator: TestClient, session: Session) -> None:
+def test_a_closed_list_takes_no_one_new_but_still_calls(
+    moderator: TestClient, session: Session
+) -> None:
     add(moderator, "Mexico")
     assert moderator.post("/floor/human/close").status_code == 200
     refused = moderator.post("/floor/human/add", data={"delegation": "Kenya", "kind": "statement"})
@@ -236,7 +251,9 @@ def test_a_moderator_does_not_read_the_rapporteurs_workspace(
     assert moderator.get("/floor/global").status_code == 403
 
 
-def test_a_delegate_asks_for_the_floor_and_withdraws(delegate: TestClient, session: Session) -> None:
+def test_a_delegate_asks_for_the_floor_and_withdraws(
+    delegate: TestClient, session: Session
+) -> None:
     page = delegate.get("/speak")
     assert page.status_code == 200 and "Ask for the floor" in page.text
     asked = delegate.post("/speak", data={"group": "human", "kind": "statement"})

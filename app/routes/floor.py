@@ -13,8 +13,16 @@ from sqlmodel import Session, col, select
 from app import audit, auth, floor
 from app.audit import user_actor
 from app.db import SessionDep, new_session
-from app.deps import CurrentUser, Forbidden, MaybeDelegate, MaybeUser, MeetingDep, RowId
-from app.deps import SignInRequired, group_by_slug
+from app.deps import (
+    CurrentUser,
+    Forbidden,
+    MaybeDelegate,
+    MaybeUser,
+    MeetingDep,
+    RowId,
+    SignInRequired,
+    group_by_slug,
+)
 from app.floor_watch import watcher_for
 from app.forms import FormData, form_id
 from app.i18n import _, delegation_name
@@ -33,7 +41,9 @@ def _group(session: Session, meeting: Meeting, slug: str) -> Group:
     return group
 
 
-def moderated_group(slug: str, session: SessionDep, meeting: MeetingDep, user: CurrentUser) -> Group:
+def moderated_group(
+    slug: str, session: SessionDep, meeting: MeetingDep, user: CurrentUser
+) -> Group:
     """Return the group named in the path, if the account runs its speakers list."""
     group = _group(session, meeting, slug)
     if not auth.can_moderate(session, user, group):
@@ -55,10 +65,16 @@ WatchedGroup = Annotated[Group, Depends(watched_group)]
 
 
 @router.get("")
-def list_floors(request: Request, session: SessionDep, meeting: MeetingDep, user: CurrentUser) -> Response:
+def list_floors(
+    request: Request, session: SessionDep, meeting: MeetingDep, user: CurrentUser
+) -> Response:
     """List the groups' speakers lists: those this account runs, and every projector."""
     rows = [
-        {"group": g, "mine": auth.can_moderate(session, user, g), "state": floor.state(session, meeting, g)}
+        {
+            "group": g,
+            "mine": auth.can_moderate(session, user, g),
+            "state": floor.state(session, meeting, g),
+        }
         for g in meeting_groups(session, meeting)
     ]
     return render(request, "floor/index.html", {"meeting": meeting, "user": user, "rows": rows})
@@ -81,22 +97,46 @@ def panel_context(session: Session, meeting: Meeting, group: Group) -> dict[str,
 
 
 def _moderate_page(
-    request: Request, session: Session, meeting: Meeting, user: User, group: Group,
-    status_code: int = 200, **extra: Any,
-) -> Response:  # fmt: skip
+    request: Request,
+    session: Session,
+    meeting: Meeting,
+    user: User,
+    group: Group,
+    status_code: int = 200,
+    **extra: Any,
+) -> Response:
     delegations = sorted(
-        (delegation_name(d.name, d.iso2) for d in session.exec(select(Delegation))), key=str.casefold
+        (delegation_name(d.name, d.iso2) for d in session.exec(select(Delegation))),
+        key=str.casefold,
     )
-    context = panel_context(session, meeting, group) | {
-        "meeting": meeting, "user": user, "delegations": delegations, "typed": {}, "errors": {},
-        "wide": True,
-    } | extra  # fmt: skip
-    return render(request, "floor/moderate.html", context, status_code=status_code, fragment="floor/_panel.html")
+    context = (
+        panel_context(session, meeting, group)
+        | {
+            "meeting": meeting,
+            "user": user,
+            "delegations": delegations,
+            "typed": {},
+            "errors": {},
+            "wide": True,
+        }
+        | extra
+    )
+    return render(
+        request,
+        "floor/moderate.html",
+        context,
+        status_code=status_code,
+        fragment="floor/_panel.html",
+    )
 
 
 @router.get("/{slug}")
 def read_floor(
-    request: Request, session: SessionDep, meeting: MeetingDep, user: CurrentUser, group: ModeratedGroup
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    user: CurrentUser,
+    group: ModeratedGroup,
 ) -> Response:
     """Show the moderator's page: the floor, the clock, the list and the controls."""
     return _moderate_page(request, session, meeting, user, group)
@@ -110,9 +150,10 @@ def find_delegation(session: Session, typed: str) -> Delegation:
     found = list(session.exec(select(Delegation).where(col(Delegation.name) != "")))
     for test in (lambda n: n == wanted, lambda n: n.startswith(wanted), lambda n: wanted in n):
         matches = [
-            d for d in found
+            d
+            for d in found
             if test(d.name.casefold()) or test(delegation_name(d.name, d.iso2).casefold())
-        ]  # fmt: skip
+        ]
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
@@ -123,9 +164,13 @@ def find_delegation(session: Session, typed: str) -> Delegation:
 
 @router.post("/{slug}/add")
 def add_speaker(
-    request: Request, session: SessionDep, meeting: MeetingDep, user: CurrentUser,
-    group: ModeratedGroup, form: FormData,
-) -> Response:  # fmt: skip
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    user: CurrentUser,
+    group: ModeratedGroup,
+    form: FormData,
+) -> Response:
     """Put a delegation on the list; a wrong name or kind is said next to its field."""
     typed = {"delegation": form.get("delegation", "")[:200], "kind": form.get("kind", "")}
     field = "delegation"
@@ -133,9 +178,14 @@ def add_speaker(
         delegation = find_delegation(session, typed["delegation"])
         field = "kind"
         audit.record(
-            session, user_actor(user), "floor.add", "group", group.id,
-            delegation=delegation.name, kind=typed["kind"],
-        )  # fmt: skip
+            session,
+            user_actor(user),
+            "floor.add",
+            "group",
+            group.id,
+            delegation=delegation.name,
+            kind=typed["kind"],
+        )
         floor.add(session, meeting, group, delegation, typed["kind"])
     except floor.FloorError as error:
         session.rollback()
@@ -146,10 +196,15 @@ def add_speaker(
 
 
 def _act(
-    request: Request, session: Session, meeting: Meeting, user: User, group: Group,
-    action: str, run: Callable[[int], Any],
+    request: Request,
+    session: Session,
+    meeting: Meeting,
+    user: User,
+    group: Group,
+    action: str,
+    run: Callable[[int], Any],
     form: dict[str, str],
-) -> Response:  # fmt: skip
+) -> Response:
     """Run a moderator's action at the version their page showed; say so if the list moved."""
     seen = form_id(form.get("version", "x") or "x")
     try:
@@ -180,9 +235,14 @@ ACTIONS = {
 
 @router.post("/{slug}/{action}")
 def act_on_floor(
-    request: Request, session: SessionDep, meeting: MeetingDep, user: CurrentUser,
-    group: ModeratedGroup, action: str, form: FormData,
-) -> Response:  # fmt: skip
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    user: CurrentUser,
+    group: ModeratedGroup,
+    action: str,
+    form: FormData,
+) -> Response:
     """Call the next speaker, pause, resume, end, put back; or close or open the list."""
     if action in ("close", "open"):
         floor.set_closed(session, group, action == "close")
@@ -193,41 +253,73 @@ def act_on_floor(
         raise HTTPException(404)
     name, run = ACTIONS[action]
     return _act(
-        request, session, meeting, user, group, name,
-        lambda seen: run(session, meeting, group, seen), form,
-    )  # fmt: skip
+        request,
+        session,
+        meeting,
+        user,
+        group,
+        name,
+        lambda seen: run(session, meeting, group, seen),
+        form,
+    )
 
 
 @router.post("/{slug}/requests/{request_id}/{action}")
 def change_request(
-    request: Request, session: SessionDep, meeting: MeetingDep, user: CurrentUser,
-    group: ModeratedGroup, request_id: RowId, action: str, form: FormData,
-) -> Response:  # fmt: skip
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    user: CurrentUser,
+    group: ModeratedGroup,
+    request_id: RowId,
+    action: str,
+    form: FormData,
+) -> Response:
     """Move a waiting delegation up or down the list, or take it off."""
     steps = {"up": -1, "down": 1}
     if action in steps:
         return _act(
-            request, session, meeting, user, group, "floor.move",
-            lambda seen: floor.move(session, group, seen, request_id, steps[action]), form,
-        )  # fmt: skip
+            request,
+            session,
+            meeting,
+            user,
+            group,
+            "floor.move",
+            lambda seen: floor.move(session, group, seen, request_id, steps[action]),
+            form,
+        )
     if action == "remove":
         return _act(
-            request, session, meeting, user, group, "floor.remove",
-            lambda seen: floor.withdraw(session, group, request_id, seen), form,
-        )  # fmt: skip
+            request,
+            session,
+            meeting,
+            user,
+            group,
+            "floor.remove",
+            lambda seen: floor.withdraw(session, group, request_id, seen),
+            form,
+        )
     raise HTTPException(404)
 
 
 @router.get("/{slug}/projector")
 def read_projector(
-    request: Request, session: SessionDep, meeting: MeetingDep, user: MaybeUser,
-    delegate: MaybeDelegate, group: WatchedGroup,
-) -> Response:  # fmt: skip
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    user: MaybeUser,
+    delegate: MaybeDelegate,
+    group: WatchedGroup,
+) -> Response:
     """Show the room's screen: the speaker in large type, the clock, who comes next."""
     context = {
-        "meeting": meeting, "group": group, "state": floor.state(session, meeting, group),
-        "clock_text": floor.clock_text, "user": user, "delegate": delegate,
-    }  # fmt: skip
+        "meeting": meeting,
+        "group": group,
+        "state": floor.state(session, meeting, group),
+        "clock_text": floor.clock_text,
+        "user": user,
+        "delegate": delegate,
+    }
     return render(request, "floor/projector.html", context)
 
 
@@ -245,7 +337,9 @@ def _state_now(engine: Engine, meeting_id: int, group_id: int) -> dict[str, Any]
 
 
 @router.get("/{slug}/events")
-async def stream_events(request: Request, session: SessionDep, meeting: MeetingDep, group: WatchedGroup) -> Response:
+async def stream_events(
+    request: Request, session: SessionDep, meeting: MeetingDep, group: WatchedGroup
+) -> Response:
     """Send the list's state each time its version changes in the database (any server).
 
     A client that does not ask for an event stream (EventSource always does) gets the

@@ -44,9 +44,12 @@ def read_speak(
 
 @router.post("")
 def ask_for_floor(
-    request: Request, session: SessionDep, meeting: MeetingDep, delegate: CurrentDelegate,
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    delegate: CurrentDelegate,
     form: FormData,
-) -> Response:  # fmt: skip
+) -> Response:
     """Put the delegation on a group's speakers list; say next to the field what is wrong."""
     typed = {"group": form.get("group", "")[:40], "kind": form.get("kind", "")[:20]}
     group = group_by_slug(session, meeting, typed["group"])
@@ -56,9 +59,14 @@ def ask_for_floor(
     else:
         try:
             audit.record(
-                session, delegation_actor(delegate.delegation), "floor.ask", "group", group.id,
-                delegation=delegate.delegation.name, kind=typed["kind"],
-            )  # fmt: skip
+                session,
+                delegation_actor(delegate.delegation),
+                "floor.ask",
+                "group",
+                group.id,
+                delegation=delegate.delegation.name,
+                kind=typed["kind"],
+            )
             floor.add(session, meeting, group, delegate.delegation, typed["kind"], "delegation")
         except floor.FloorError as error:
             session.rollback()
@@ -71,19 +79,28 @@ def ask_for_floor(
 
 @router.post("/{request_id}/withdraw")
 def withdraw_request(
-    request: Request, session: SessionDep, meeting: MeetingDep, delegate: CurrentDelegate,
+    request: Request,
+    session: SessionDep,
+    meeting: MeetingDep,
+    delegate: CurrentDelegate,
     request_id: RowId,
-) -> Response:  # fmt: skip
+) -> Response:
     """Take the delegation's own request off the list, while it still waits."""
     found = session.get(FloorRequest, request_id)
-    group = next((g for g in meeting_groups(session, meeting) if found and g.id == found.group_id), None)
+    group = next(
+        (g for g in meeting_groups(session, meeting) if found and g.id == found.group_id), None
+    )
     try:
         if found is None or group is None:
             raise floor.FloorError(_("That request is no longer waiting."))
         audit.record(
-            session, delegation_actor(delegate.delegation), "floor.withdraw", "group", group.id,
+            session,
+            delegation_actor(delegate.delegation),
+            "floor.withdraw",
+            "group",
+            group.id,
             delegation=delegate.delegation.name,
-        )  # fmt: skip
+        )
         floor.withdraw(session, group, request_id, delegation_id=ident(delegate.delegation))
     except floor.FloorError as error:
         session.rollback()
