@@ -13,7 +13,7 @@ from app.db import get_session, open_session
 from app.main import create_app
 from app.models import FloorRequest, Group, Meeting, User
 from tests.browser import PHONE, needs_chromium, serve
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, code_for, make_user
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 SHOTS = os.environ.get("SCREENSHOTS", "")  # a folder to keep the pages' pictures in
@@ -194,3 +194,26 @@ def test_a_new_server_on_the_same_database_keeps_the_speech_going(
         page.context.close()
     session.expire_all()
     assert floor.state_of(session.exec(select(FloorRequest)).one()) == "speaking"
+
+
+def test_the_moderator_and_the_delegate_pages_fit_a_phone(
+    browser: Browser, live_url: str, session: Session, meeting: Meeting
+) -> None:
+    phone = browser.new_context(viewport=PHONE, locale="en-GB")
+    delegate = phone.new_page()
+    delegate.goto(f"{live_url}/j/{code_for(session, meeting, 'Mexico')}")
+    delegate.goto(f"{live_url}/speak")
+    delegate.get_by_label("Group").select_option("human")
+    delegate.get_by_role("button", name="Ask for the floor").click()
+    expect(delegate.get_by_text("Your place on the list: 1")).to_be_visible()
+    shot(delegate, "speak-phone")
+    mona = open_as(browser, live_url, "mona", "/floor/human", PHONE)
+    expect(mona.locator(".floor-queue")).to_contain_text("Mexico")
+    expect(mona.locator(".floor-queue")).to_contain_text("asked from a phone")
+    mona.keyboard.press("n")
+    expect(mona.locator(".floor-name")).to_contain_text("Mexico")
+    shot(mona, "moderator-phone")
+    delegate.reload()
+    expect(delegate.get_by_text("Your requests")).to_have_count(0)  # it has the floor now
+    phone.close()
+    mona.context.close()

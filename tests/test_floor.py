@@ -1,16 +1,20 @@
 """Speakers lists: moderators run the round, the clock keeps its time, interventions count."""
 
+import json
 import threading
 from datetime import timedelta
 
+import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import exc
 from sqlmodel import Session, select
 
 from app import floor
+from app.meetings import MeetingFileError, load_meeting
 from app.models import AuditEvent, Delegation, FloorRequest, Group, Meeting, User, utcnow
-from tests.conftest import browser_like, make_user, sign_in_as
+from tests.browser import serve
+from tests.conftest import PASSWORD, browser_like, make_user, sign_in_as
 
 
 @pytest.fixture
@@ -276,3 +280,82 @@ def test_a_delegate_cannot_withdraw_another_delegations_request(
     other = floor.add(session, meeting, human_group(session), kenya, "statement")
     assert delegate.post(f"/speak/{other.id}/withdraw").status_code == 409
     assert floor.state_of(rows(session)[0]) == "waiting"
+
+
+SMALL = """slug = "small"
+venue = "Geneva"
+start_date = 2018-01-10
+end_date = 2018-01-10
+name = { en = "A small meeting" }
+[questions.commitments]
+label = { en = "Commitments" }
+[[groups]]
+slug = "one"
+number = 1
+questions = ["commitments"]
+title = { en = "One" }
+"""
+
+
+def test_speaking_time_comes_from_the_meeting_file_with_defaults(
+    session: Session, meeting: Meeting, tmp_path
+) -> None:
+    assert floor.seconds_for(meeting) == {"statement": 120, "point_of_order": 60, "reply": 60}
+    assert floor.warning_for(meeting) == 30
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL, encoding="utf-8")
+    small = load_meeting(session, path)
+    assert floor.seconds_for(small)["statement"] == 120  # the file says nothing: defaults
+    group = session.exec(select(Group).where(Group.meeting_id == small.id)).one()
+    assert floor.list_of(session, group).version == 0  # its list exists, open and empty
+    path.write_text(SMALL + "[floor]\nwarning_seconds = 15\n[floor.seconds]\nstatement = 180\n")
+    small = load_meeting(session, path)
+    assert floor.seconds_for(small) == {"statement": 180}  # only statements allowed
+    assert floor.warning_for(small) == 15
+    path.write_text(SMALL + "[floor]\nwarning_seconds = 15\n[floor.seconds]\nspeech = 180\n")
+    with pytest.raises(MeetingFileError, match="'speech' is not a kind"):
+        load_meeting(session, path)
+
+
+def test_the_audit_log_says_what_moderators_did(
+    moderator: TestClient, session: Session, accounts: dict[str, User]
+) -> None:
+    add(moderator, "Mexico")
+    act(moderator, session, "next")
+    sign_in_as(moderator, "sam")
+    log = moderator.get("/audit").text
+    assert "Mona (mona) put Mexico on the speakers list." in log
+    assert "Mona (mona) gave the floor to Mexico." in log
+
+
+def test_the_event_stream_sends_each_change_from_the_database(
+    app, session: Session, meeting: Meeting, accounts: dict[str, User]
+) -> None:
+    group = human_group(session)
+    mexico = session.exec(select(Delegation).where(Delegation.name == "Mexico")).one()
+    with serve(app) as url, httpx.Client(base_url=url, headers={"Origin": url}) as http:
+        http.post("/signin", data={"username": "cora", "password": PASSWORD})
+        headers = {"Accept": "text/event-stream"}
+        with http.stream("GET", "/floor/human/events", headers=headers, timeout=10) as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            states = (
+                json.loads(line[6:]) for line in stream.iter_lines() if line.startswith("data: ")
+            )
+            first = next(states)
+            assert first["current"] is None and first["waiting"] == 0
+            # Written straight to the database, as another app server would.
+            floor.add(session, meeting, group, mexico, "statement")
+            second = next(states)
+            assert second["version"] == first["version"] + 1 and second["waiting"] == 1
+
+
+def test_a_client_that_asks_for_no_stream_gets_one_state(moderator: TestClient) -> None:
+    response = moderator.get("/floor/human/events")
+    assert response.status_code == 200
+    [line] = [line for line in response.text.splitlines() if line]
+    assert json.loads(line.removeprefix("data: "))["group"] == "6. Human dimension"
+
+
+def test_withdrawing_asks_for_a_signed_in_delegation(client: TestClient) -> None:
+    response = client.post("/speak/1/withdraw", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/join")
