@@ -1,7 +1,8 @@
 """Speakers lists: who waits for the floor, who speaks, the clock, and what was said when.
 
 Every state comes from stored timestamps (app.models.FloorRequest), so a reload or a server
-restart loses nothing. Each change bumps the list's version in the same transaction; a
+restart loses nothing. Each action writes without committing: the caller commits it together
+with its audit event. Each change bumps the list's version in the same transaction; a
 moderator's action names the version it saw and does nothing if the list moved meanwhile,
 and a partial unique index keeps a second speaker off the floor whatever happens.
 """
@@ -163,14 +164,15 @@ def add(
         position=min(positions) - 1 if top else max(positions) + 1,
     )
     session.add(request)
-    _commit(session)
+    _store(session)
     return request
 
 
-def _commit(session: Session) -> None:
-    """Commit; a constraint another moderator's action got to first says so, storing nothing."""
+def _store(session: Session) -> None:
+    """Write the change for the caller to commit with its audit event; a constraint another
+    moderator's action got to first says so, storing nothing."""
     try:
-        session.commit()
+        session.flush()
     except exc.IntegrityError as error:
         session.rollback()
         raise Changed(
@@ -194,7 +196,7 @@ def call_next(session: Session, meeting: Meeting, group: Group, seen: int) -> Fl
     request.allowed_seconds = seconds_for(meeting).get(request.kind, FLOOR_SECONDS["statement"])
     request.deadline = now + timedelta(seconds=request.allowed_seconds)
     session.add(request)
-    _commit(session)
+    _store(session)
     return request
 
 
@@ -224,7 +226,7 @@ def pause(session: Session, group: Group, seen: int) -> FloorRequest:
         request.seconds_left = seconds_left(request, utcnow())
         request.deadline = None
         session.add(request)
-    _commit(session)
+    _store(session)
     return request
 
 
@@ -235,7 +237,7 @@ def resume(session: Session, group: Group, seen: int) -> FloorRequest:
         request.deadline = utcnow() + timedelta(seconds=request.seconds_left or 0)
         request.seconds_left = None
         session.add(request)
-    _commit(session)
+    _store(session)
     return request
 
 
@@ -243,7 +245,7 @@ def end(session: Session, group: Group, seen: int) -> FloorRequest:
     """End the current intervention, recording the time spoken and any overrun."""
     request = _speaking(session, group, seen)
     _finish(session, request, utcnow())
-    _commit(session)
+    _store(session)
     return request
 
 
@@ -262,7 +264,7 @@ def put_back(session: Session, group: Group, seen: int) -> FloorRequest:
     last.seconds_left = last.spoken_seconds = last.overrun_seconds = None
     last.allowed_seconds, last.position = 0, top - 1
     session.add(last)
-    _commit(session)
+    _store(session)
     return last
 
 
@@ -281,7 +283,7 @@ def move(session: Session, group: Group, seen: int, request_id: int, step: int) 
             request.position = position
             session.add(request)
     moved = queue[other] if 0 <= other < len(queue) else queue[index]
-    _commit(session)
+    _store(session)
     return moved
 
 
@@ -306,7 +308,7 @@ def withdraw(
         raise FloorError(_("That delegation is no longer waiting."))
     request.withdrawn_at = utcnow()
     session.add(request)
-    _commit(session)
+    _store(session)
     return request
 
 
@@ -315,7 +317,7 @@ def set_closed(session: Session, group: Group, closed: bool) -> None:
     row = _bump(session, group, None)
     row.closed_at = utcnow() if closed else None
     session.add(row)
-    _commit(session)
+    _store(session)
 
 
 def names(session: Session, requests: list[FloorRequest]) -> dict[int, Delegation]:

@@ -143,6 +143,7 @@ def test_the_projector_fits_a_phone_and_polls_without_event_streams(
     for typed in ("Mexico", "Kenya"):
         floor.add(session, meeting, group, find_delegation(session, typed), "statement")
     floor.call_next(session, meeting, group, floor.version(session, group.id or 0))
+    session.commit()
     context = browser.new_context(viewport=PHONE, locale="en-GB")
     context.add_init_script("delete window.EventSource")
     page = context.new_page()
@@ -153,6 +154,7 @@ def test_the_projector_fits_a_phone_and_polls_without_event_streams(
     expect(page.locator("[data-slot=name]")).to_have_text("Mexico")
     shot(page, "projector-phone")
     floor.call_next(session, meeting, group, floor.version(session, group.id or 0))
+    session.commit()
     expect(page.locator("[data-slot=name]")).to_have_text("Kenya")  # by polling
     context.close()
 
@@ -172,6 +174,7 @@ def test_a_new_server_on_the_same_database_keeps_the_speech_going(
     session.add(short_round)
     session.commit()
     floor.add(session, short_round, group, find_delegation(session, "Mexico"), "statement")
+    session.commit()
     with serve(app) as url:
         page = open_as(browser, url, "mona", "/floor/human", {"width": 1280, "height": 900})
         page.keyboard.press("n")

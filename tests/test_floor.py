@@ -278,6 +278,7 @@ def test_a_delegate_cannot_withdraw_another_delegations_request(
 ) -> None:
     kenya = session.exec(select(Delegation).where(Delegation.name == "Kenya")).one()
     other = floor.add(session, meeting, human_group(session), kenya, "statement")
+    session.commit()
     assert delegate.post(f"/speak/{other.id}/withdraw").status_code == 409
     assert floor.state_of(rows(session)[0]) == "waiting"
 
@@ -345,6 +346,7 @@ def test_the_event_stream_sends_each_change_from_the_database(
             assert first["current"] is None and first["waiting"] == 0
             # Written straight to the database, as another app server would.
             floor.add(session, meeting, group, mexico, "statement")
+            session.commit()
             second = next(states)
             assert second["version"] == first["version"] + 1 and second["waiting"] == 1
 

@@ -24,12 +24,14 @@ def speak(session: Session, meeting: Meeting, name: str, kind: str, seconds: int
     floor.add(session, meeting, group, delegation, kind)
     while floor.waiting(session, group):
         floor.call_next(session, meeting, group, floor.version(session, group.id or 0))
+    session.commit()
     speaking = floor.current(session, group)
     assert speaking is not None and speaking.deadline is not None
     speaking.deadline -= timedelta(seconds=seconds)  # that much time has passed
     session.add(speaking)
     session.commit()
     floor.end(session, group, floor.version(session, group.id or 0))
+    session.commit()
 
 
 @pytest.fixture

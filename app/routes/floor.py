@@ -187,6 +187,7 @@ def add_speaker(
             kind=typed["kind"],
         )
         floor.add(session, meeting, group, delegation, typed["kind"])
+        session.commit()
     except floor.FloorError as error:
         session.rollback()
         return _moderate_page(

@@ -68,6 +68,7 @@ def ask_for_floor(
                 kind=typed["kind"],
             )
             floor.add(session, meeting, group, delegate.delegation, typed["kind"], "delegation")
+            session.commit()
         except floor.FloorError as error:
             session.rollback()
             errors["kind"] = str(error)
@@ -102,6 +103,7 @@ def withdraw_request(
             delegation=delegate.delegation.name,
         )
         floor.withdraw(session, group, request_id, delegation_id=ident(delegate.delegation))
+        session.commit()
     except floor.FloorError as error:
         session.rollback()
         context = _context(session, meeting, delegate) | {"message": str(error)}
