@@ -220,3 +220,37 @@ def test_the_moderator_and_the_delegate_pages_fit_a_phone(
     expect(delegate.get_by_text("Your requests")).to_have_count(0)  # it has the floor now
     phone.close()
     mona.context.close()
+
+
+@pytest.mark.parametrize(
+    ("language", "size"), [("en", {"width": 1280, "height": 800}), ("ar", PHONE)]
+)
+def test_the_floor_pages_have_no_serious_accessibility_violations(
+    browser: Browser, live_url: str, session: Session, meeting: Meeting, language: str, size: dict
+) -> None:
+    from app.routes.floor import find_delegation
+    from tests.test_accessibility import AXE
+
+    group = session.exec(select(Group).where(Group.slug == "human")).one()
+    for typed in ("Mexico", "Kenya"):
+        floor.add(session, meeting, group, find_delegation(session, typed), "statement")
+    floor.call_next(session, meeting, group, floor.version(session, group.id or 0))
+    session.commit()
+    context = browser.new_context(viewport=size, bypass_csp=True)  # to inject axe
+    context.add_cookies([{"name": "lang", "value": language, "url": live_url}])
+    page = context.new_page()
+    page.goto(f"{live_url}/signin")
+    page.fill("#username", "sam")
+    page.fill("#password", PASSWORD)
+    page.click("form.join button[type=submit]")
+    found = {}
+    for path in ("/floor", "/floor/human", "/floor/human/projector"):
+        page.goto(live_url + path)
+        page.wait_for_load_state("load")  # not networkidle: the event stream stays open
+        page.add_script_tag(content=AXE)
+        result = page.evaluate("async () => (await axe.run(document)).violations")
+        serious = [v["id"] for v in result if v["impact"] in ("serious", "critical")]
+        if serious:
+            found[path] = serious
+    context.close()
+    assert found == {}
