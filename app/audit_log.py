@@ -107,6 +107,18 @@ SENTENCES = {
     "account.password": N_("%(who)s reset the password of %(account)s."),
     "account.deactivate": N_("%(who)s deactivated the account %(account)s."),
     "account.activate": N_("%(who)s reactivated the account %(account)s."),
+    "floor.add": N_("%(who)s put %(delegation)s on the speakers list."),
+    "floor.ask": N_("%(who)s asked for the floor."),
+    "floor.withdraw": N_("%(who)s withdrew a request for the floor."),
+    "floor.call": N_("%(who)s gave the floor to %(delegation)s."),
+    "floor.pause": N_("%(who)s paused the clock of %(delegation)s."),
+    "floor.resume": N_("%(who)s restarted the clock of %(delegation)s."),
+    "floor.end": N_("%(who)s ended the intervention of %(delegation)s."),
+    "floor.put_back": N_("%(who)s put %(delegation)s back at the top of the speakers list."),
+    "floor.move": N_("%(who)s moved %(delegation)s on the speakers list."),
+    "floor.remove": N_("%(who)s took %(delegation)s off the speakers list."),
+    "floor.close": N_("%(who)s closed the speakers list."),
+    "floor.open": N_("%(who)s reopened the speakers list."),
 }
 
 
@@ -132,9 +144,9 @@ def sentence(event: AuditEvent, names: Names) -> str:
         "account": names.account(target),
         "role": _role(detail, names),
         "subject": subject,
+        "delegation": str(detail.get("delegation", "")),
         "recommendations": ", ".join(str(label) for label in detail.get("labels", [])) or target,
         "serial": str(detail.get("serial", target)),
-        "delegation": str(detail.get("delegation", "")),
         "count": str(detail.get("count", "")),
         "first": str(detail.get("first", "")),
         "last": str(detail.get("last", "")),
@@ -198,6 +210,19 @@ def action_labels() -> dict[str, str]:
         "paper": _("All paper cards issued and voided"),
         "paper.issue": _("Paper cards issued"),
         "paper.void": _("Paper card voided"),
+        "floor": _("All changes to speakers lists"),
+        "floor.add": _("Speaker added"),
+        "floor.ask": _("Floor asked for"),
+        "floor.withdraw": _("Request for the floor withdrawn"),
+        "floor.call": _("Speaker called"),
+        "floor.pause": _("Clock paused"),
+        "floor.resume": _("Clock restarted"),
+        "floor.end": _("Intervention ended"),
+        "floor.put_back": _("Speaker put back"),
+        "floor.move": _("Speaker moved"),
+        "floor.remove": _("Speaker taken off"),
+        "floor.close": _("Speakers list closed"),
+        "floor.open": _("Speakers list reopened"),
     }
 
 
@@ -213,11 +238,12 @@ def action_choices() -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def _role(detail: dict[str, Any], names: Names) -> str:
-    """Name an account's role, and a rapporteur's groups."""
+    """Name an account's role, and a rapporteur's or moderator's groups."""
     roles = {
         "secretariat": _("Secretariat"),
         "cofacilitator": _("Co-facilitator"),
         "clerk": _("Clerk"),
+        "moderator": _("Moderator"),
     }
     role = roles.get(str(detail.get("role", "")), _("Rapporteur"))
     by_slug = {g.slug: g.id for g in names.groups.values()}
@@ -257,6 +283,8 @@ def _group_of(event: AuditEvent, names: Names) -> int | None:
     if event.target_type == "comment":
         comment = names.comments.get(_number(event.target_id) or 0)
         return comment.group_id if comment else None
+    if event.target_type == "group":  # speakers lists
+        return _number(event.target_id)
     return None
 
 

@@ -25,7 +25,10 @@ from app.models import (
     utcnow,
 )
 
-ROLES = ("secretariat", "cofacilitator", "rapporteur", "clerk")  # clerk: keys in paper cards
+# Moderators run speakers lists; clerks key in paper cards.
+ROLES = ("secretariat", "cofacilitator", "rapporteur", "moderator", "clerk")
+# Roles that work on the groups they are given (RapporteurGroup holds them for both).
+GROUP_ROLES = ("rapporteur", "moderator")
 SESSION_LIFETIME = timedelta(days=7)
 MIN_PASSWORD = 10
 MAX_USERNAME = 80
@@ -117,7 +120,7 @@ def update_account(
         user.role = role
         session.add(user)
         _set_groups(session, user, chosen)
-    return sorted(g.slug for g in chosen) if role == "rapporteur" else []
+    return sorted(g.slug for g in chosen) if role in GROUP_ROLES else []
 
 
 def set_active(session: Session, user: User, active: bool) -> None:
@@ -160,9 +163,9 @@ def _checked(
 
 
 def _set_groups(session: Session, user: User, groups: list[Group]) -> None:
-    """Make these the groups a rapporteur works on; other roles read across groups."""
+    """Make these the groups a rapporteur or moderator works on; other roles read across groups."""
     session.exec(delete(RapporteurGroup).where(col(RapporteurGroup.user_id) == user.id))
-    for group in groups if user.role == "rapporteur" else []:
+    for group in groups if user.role in GROUP_ROLES else []:
         session.add(RapporteurGroup(user_id=ident(user), group_id=ident(group)))
 
 
@@ -297,7 +300,9 @@ def is_reviewer(user: User) -> bool:
 
 def can_read(session: Session, user: User, group: Group) -> bool:
     """Secretariat and co-facilitators read every group; rapporteurs their own."""
-    return is_reviewer(user) or group.id in rapporteur_group_ids(session, user)
+    if is_reviewer(user):
+        return True
+    return user.role == "rapporteur" and group.id in rapporteur_group_ids(session, user)
 
 
 def can_write(session: Session, user: User, group: Group) -> bool:
@@ -305,3 +310,10 @@ def can_write(session: Session, user: User, group: Group) -> bool:
     if user.role == "secretariat":
         return True
     return user.role == "rapporteur" and group.id in rapporteur_group_ids(session, user)
+
+
+def can_moderate(session: Session, user: User, group: Group) -> bool:
+    """Moderators run their own groups' speakers lists; the secretariat may step in anywhere."""
+    if user.role == "secretariat":
+        return True
+    return user.role == "moderator" and group.id in rapporteur_group_ids(session, user)

@@ -353,7 +353,9 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("username")
     c.add_argument("--role", choices=auth.ROLES, required=True)
     c.add_argument("--name", help="the name shown to others")
-    c.add_argument("--group", action="append", help="a rapporteur's group slug (repeatable)")
+    c.add_argument(
+        "--group", action="append", help="a rapporteur's or moderator's group slug (repeatable)"
+    )
     c = add("export-cards", export_cards, "export the meeting's cards (all unless filtered)")
     c.add_argument("--format", choices=("csv", "json", "xlsx"), default="csv")
     c.add_argument("--group", help="only this group's cards (its slug)")

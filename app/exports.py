@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlmodel import Session, select
 
+from app import floor_figures
 from app.across import CardEntry, MeetingFilter, iter_entries
 from app.figures import CATEGORIES, Figures, category_labels, meeting_figures
 from app.i18n import (
@@ -241,6 +242,9 @@ def cards_xlsx(session: Session, meeting: Meeting, f: MeetingFilter, out: IO[byt
     # can be written last, once the cards are counted.
     figures = meeting_figures(session, meeting)
     _write_summary(summary, table, figures, describe(session, table, f), count)
+    if floor_figures.interventions(session, meeting).total:  # no empty sheet
+        sheet = book.create_sheet(sheet_name(_("Interventions"), taken))
+        floor_figures.write_sheet(sheet, session, meeting, lambda text: _xlsx(text, sheet))
     book.save(out)
     return count
 

@@ -28,6 +28,7 @@ from app.routes import (
     cards,
     desk,
     exports,
+    floor,
     grouping,
     health,
     join,
@@ -36,6 +37,7 @@ from app.routes import (
     report,
     review,
     sorting,
+    speak,
     staff,
     workspace,
 )
@@ -112,7 +114,7 @@ def create_app() -> FastAPI:
     app.add_middleware(LanguageMiddleware)
     routers = (
         join, cards, staff, workspace, grouping, sorting, report, review, across, exports,
-        audit, api, health, offline, desk, paper,
+        audit, api, health, offline, desk, paper, floor, speak,
     )  # fmt: skip
     for router in (module.router for module in routers):
         app.include_router(router)

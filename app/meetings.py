@@ -11,7 +11,7 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from app.i18n import localize
-from app.models import Delegation, Group, Meeting, Tag, ident, utcnow
+from app.models import Delegation, FloorList, Group, Meeting, Tag, ident, utcnow
 
 SHIPPED_DELEGATIONS = Path(__file__).parent / "data" / "delegations.csv"
 
@@ -61,6 +61,7 @@ def _upsert_meeting(session: Session, data: dict[str, Any]) -> Meeting:
     meeting.delegation_kinds = data.get("delegation_kinds", [])
     meeting.intake_open = data.get("intake_open", True)
     meeting.delegation_picker = data.get("delegation_picker", False)
+    meeting.floor = _floor(data.get("floor", {}))
     meeting.loaded_at = utcnow()
     session.add(meeting)
     session.flush()
@@ -82,6 +83,9 @@ def _upsert_group(
     group.questions = [_question(key, questions) for key in data["questions"]]
     group.intake_open = data.get("intake_open", True)
     session.add(group)
+    session.flush()
+    if session.get(FloorList, group.id) is None:  # its speakers list (app.floor)
+        session.add(FloorList(group_id=ident(group)))
 
 
 def _upsert_theme(session: Session, meeting: Meeting, data: dict[str, Any]) -> None:
@@ -94,6 +98,23 @@ def _upsert_theme(session: Session, meeting: Meeting, data: dict[str, Any]) -> N
     tag.name = data["name"]
     tag.description = _texts(data.get("description", {}), f"the theme {data['slug']!r}")
     session.add(tag)
+
+
+# Speaking time per kind of intervention when the meeting file says nothing (app.floor).
+FLOOR_SECONDS = {"statement": 120, "point_of_order": 60, "reply": 60}
+FLOOR_WARNING = 30
+
+
+def _floor(data: Any) -> dict[str, Any]:
+    """Return the speakers lists' rules: the kinds allowed with their seconds, the warning."""
+    seconds = data.get("seconds", FLOOR_SECONDS) if isinstance(data, dict) else None
+    warning = data.get("warning_seconds", FLOOR_WARNING) if isinstance(data, dict) else None
+    if not isinstance(seconds, dict) or not seconds or not isinstance(warning, int):
+        raise MeetingFileError("[floor]: give seconds per kind and warning_seconds")
+    for kind, value in seconds.items():
+        if kind not in FLOOR_SECONDS or not isinstance(value, int) or not 10 <= value <= 3600:
+            raise MeetingFileError(f"[floor.seconds]: {kind!r} is not a kind or not 10-3600 s")
+    return {"seconds": seconds, "warning_seconds": warning}
 
 
 def _texts(value: Any, where: str) -> dict[str, str]:

@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 # Names for constraints, so that migrations can drop and rename them on every database.
@@ -59,6 +59,8 @@ class Meeting(SQLModel, table=True):
     # Informal sessions may let a phone pick its delegation from a list instead of a code.
     delegation_picker: bool = False
     loaded_at: datetime = Field(default_factory=utcnow)
+    # The speakers lists' rules (app.floor.rules): seconds per kind of intervention, warning.
+    floor: dict[str, Any] = json_column()
 
 
 class Group(SQLModel, table=True):
@@ -378,3 +380,56 @@ class CardSerial(SQLModel, table=True):
     keyed_by: int | None = Field(default=None, foreign_key="user.id")
     issued_at: datetime = Field(default_factory=utcnow)
     keyed_at: datetime | None = None
+
+
+class FloorList(SQLModel, table=True):
+    """A group's speakers list: open or closed, and a version that every change bumps.
+
+    Projectors on any app server watch the version (app.floor_watch); a moderator's action
+    names the version it saw, so two moderators acting at once cannot both move the list.
+    """
+
+    group_id: int = Field(foreign_key="group.id", primary_key=True)
+    version: int = 0
+    closed_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+# At most one speaker at the microphone per group, and one wait per delegation and kind.
+_SPEAKING = "started_at IS NOT NULL AND ended_at IS NULL"
+_WAITING = "started_at IS NULL AND withdrawn_at IS NULL"
+
+
+class FloorRequest(SQLModel, table=True):
+    """A delegation on a group's speakers list; once it has spoken, the intervention itself.
+
+    Its state comes from its timestamps: waiting, speaking (a deadline), paused (seconds
+    left), done (ended, with the time spoken and any overrun), or withdrawn.
+    """
+
+    __table_args__ = (
+        Index(
+            "uq_floorrequest_speaking", "group_id", unique=True,
+            sqlite_where=text(_SPEAKING), postgresql_where=text(_SPEAKING),
+        ),
+        Index(
+            "uq_floorrequest_waiting", "group_id", "delegation_id", "kind", unique=True,
+            sqlite_where=text(_WAITING), postgresql_where=text(_WAITING),
+        ),
+    )  # fmt: skip
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="group.id", index=True)
+    delegation_id: int = Field(foreign_key="delegation.id", index=True)
+    kind: str = Field(max_length=20)  # statement | point_of_order | reply
+    position: int = 0  # the waiting order: lowest first
+    source: str = Field(default="moderator", max_length=16)  # moderator | delegation
+    requested_at: datetime = Field(default_factory=utcnow)
+    withdrawn_at: datetime | None = None
+    started_at: datetime | None = None
+    allowed_seconds: int = 0
+    deadline: datetime | None = None  # while speaking
+    seconds_left: float | None = None  # while paused
+    ended_at: datetime | None = None
+    spoken_seconds: int | None = None
+    overrun_seconds: int | None = None

@@ -3,7 +3,7 @@ Word document for the co-facilitators to edit. A group with neither cards nor a 
 report is left out (the participation table still counts it), as is any empty table.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from docx.document import Document
@@ -11,6 +11,7 @@ from docx.shared import Pt
 from sqlmodel import Session
 
 from app.figures import CATEGORIES, Figures, Participation, category_labels, meeting_figures
+from app.floor_figures import Interventions, add_to_summary, interventions
 from app.i18n import _, format_dates, format_time, localize, ngettext
 from app.meetings import kind_label, meeting_groups
 from app.models import Meeting, utcnow
@@ -30,6 +31,7 @@ class SummaryData:
     reports: list[ReportData]
     recurring: Recurring
     made_at: datetime
+    interventions: Interventions = field(default_factory=Interventions)
 
 
 def summary_data(session: Session, meeting: Meeting) -> SummaryData:
@@ -44,6 +46,7 @@ def summary_data(session: Session, meeting: Meeting) -> SummaryData:
             session, meeting, [(r.group, r.recommendations) for r in reports]
         ),
         made_at=utcnow(),
+        interventions=interventions(session, meeting),
     )
 
 
@@ -107,6 +110,7 @@ def add_figures(document: Document, data: SummaryData) -> None:
         add_table(document, (_("Kind of delegation"), _("Delegations"), _("Cards")), by_kind)
     note = document.add_paragraph(_("Counted from the cards not withdrawn by their delegation."))
     note.paragraph_format.space_before = Pt(6)
+    add_to_summary(document, data.meeting, data.interventions)
 
 
 def _participation_row(label: str, part: Participation) -> list[object]:

@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from app import i18n
 from app.access import display as display_code
+from app.floor import clock_text
 from app.meetings import kind_label
 
 ROOT = Path(__file__).parent.parent
@@ -57,6 +58,7 @@ def field_attrs(errors: dict[str, str], name: str, hint_id: str | None = None) -
 
 env.globals["field_attrs"] = field_attrs
 env.globals["kind_label"] = kind_label
+env.globals["floor_clock"] = lambda seconds: clock_text(seconds)
 
 
 @lru_cache

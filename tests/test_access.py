@@ -165,6 +165,20 @@ RULES: dict[tuple[str, str], tuple[dict | None, dict[str, int]]] = {
     ("POST", "/paper/batches"): ({"count": "0"}, secretariat(422)),
     ("GET", "/paper/batches/{batch}"): (None, secretariat(404)),  # none issued
     ("POST", "/paper/void"): ({"serial": "G1-0001"}, secretariat(422)),
+    # Speakers lists (app.routes.floor, app.routes.speak): moderators of the group and the
+    # secretariat run one (moderators are tested in tests/test_floor.py); anyone signed in
+    # follows it. An action naming no version is refused (409); a request that is not there, 404.
+    ("GET", "/floor"): (None, staff_read() | {"other_rapporteur": 200}),
+    ("GET", "/floor/{slug}"): (None, secretariat()),
+    ("POST", "/floor/{slug}/add"): ({"delegation": "Kenya", "kind": "statement"}, secretariat(303)),
+    ("POST", "/floor/{slug}/{action}"): (None, secretariat(409)),
+    ("POST", "/floor/{slug}/requests/{request_id}/{action}"): (None, secretariat(404)),
+    ("GET", "/floor/{slug}/projector"): (None, public(200) | {"anonymous": 303}),
+    ("GET", "/floor/{slug}/state"): (None, public(200) | {"anonymous": 303}),
+    ("GET", "/floor/{slug}/events"): (None, public(200) | {"anonymous": 303}),
+    ("GET", "/speak"): (None, delegate_page(200)),
+    ("POST", "/speak"): ({"group": "human", "kind": "statement"}, delegate_page(303)),
+    ("POST", "/speak/{request_id}/withdraw"): (None, delegate_page(409)),
 }
 
 
@@ -214,7 +228,7 @@ def world(
             "slug": "human", "card_id": card.id, "recommendation_id": str(rec.id),
             "account_id": str(accounts["rapporteur"].id), "code": "WRONG234",
             "comment_id": str(remark.id), "delegation_id": str(card.delegation_id),
-            "batch": "1",
+            "batch": "1", "request_id": "999999", "action": "next",
         },
         "card": card,
     }  # fmt: skip

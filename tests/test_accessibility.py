@@ -80,6 +80,8 @@ def delegate_pages(page: Page, url: str, code: str) -> Iterator[str]:
     yield "edit card"
     page.goto(page.url.replace("/edit", "/withdraw"))
     yield "withdraw card"
+    page.goto(f"{url}/speak")
+    yield "ask for the floor"
 
 
 def review_pages(page: Page, url: str) -> Iterator[str]:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from app import audit, auth
+from app import audit, auth, floor_figures
 from app.audit import user_actor
 from app.charts import bar_chart, column_chart
 from app.db import SessionDep
@@ -108,6 +108,7 @@ def read_overview(
         "by_category": category_chart(figures.meeting),
         "per_group": group_charts(figures.groups),
         "over_time": time_chart(figures.timeline),
+        **floor_figures.context(session, meeting),
         "wide": True,
     }
     return render(request, "review/overview.html", context)
@@ -138,6 +139,7 @@ def _review_context(
         "by_category": category_chart(figures),
         "over_time": time_chart(buckets),
         "group_figures": figures,
+        **floor_figures.context(session, meeting, group),
         "wide": True,
         **extra,
     }

@@ -73,6 +73,8 @@ def home_page(user: User) -> str:
     """Where an account starts: the overview for those who read every group."""
     if user.role == "clerk":
         return "/desk"
+    if user.role == "moderator":
+        return "/floor"  # their speakers lists
     return "/overview" if auth.is_reviewer(user) else "/groups"
 
 
@@ -173,7 +175,7 @@ def create_account(
         return _account_form_again(
             request, session, meeting, user, errors=wrong.errors, new=new | new_groups
         )
-    kept = sorted(groups) if account.role == "rapporteur" else []
+    kept = sorted(groups) if account.role in auth.GROUP_ROLES else []
     audit.record(
         session, user_actor(user), "account.create", "user", account.id,
         role=account.role, groups=kept,

@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from app import audit, auth
+from app import audit, auth, floor_figures
 from app.audit import user_actor
 from app.cards import card_versions, parse_card_id
 from app.db import SessionDep
@@ -64,6 +64,7 @@ def workspace_context(
         "reasons": SET_ASIDE_REASONS,
         "language": get_language(),
         "open_remarks": open_count(session, group),
+        **floor_figures.workspace_context(session, meeting, group),
         **extra,
     }
 
