@@ -113,14 +113,20 @@ def test_two_moderators_and_a_projector_run_a_round(
     # Three seconds, then over time: a minus sign and the words, not a colour alone.
     expect(phase).to_have_text("Over time", timeout=8000)
     expect(time).to_contain_text("−")
+    expect(time).to_have_text("−0:02")  # over by a second or more: the overrun is counted
     shot(screen, "projector-overrun")
 
+    current = "Ecuador"
     for index, speaker in enumerate(SPEAKERS):
         moderator = (mona, milo)[index % 2]
+        # A page that has not yet followed the other's call would be refused (its version is
+        # old): wait until it shows who speaks now, as a moderator would.
+        expect(moderator.locator(".floor-name")).to_contain_text(current)
         expect(moderator.get_by_role("button", name="Call next")).to_be_enabled()
         moderator.keyboard.press("n")
         expect(name).to_have_text(speaker)
         expect(moderator.locator(".floor-name")).to_contain_text(speaker)
+        current = speaker
     expect(screen.locator("[data-slot=empty]")).to_be_visible()
     expect(milo.locator(".floor-name")).to_contain_text(SPEAKERS[-1])  # his page followed
     milo.keyboard.press("e")
