@@ -18,6 +18,7 @@ ACTIONS = (
     "comment.create", "comment.resolve", "comment.reopen", "account.create", "account.password",
     "account.update", "account.deactivate", "account.activate",
     "recurring.confirm", "recurring.reject", "recurring.reopen",  # co-facilitators on /recurring
+    "ledger.release", "ledger.answer", "ledger.confirm",  # how the cards were reflected
 )  # fmt: skip
 PAGE_SIZE = 100
 

@@ -104,6 +104,11 @@ SENTENCES = {
     "account.password": N_("%(who)s reset the password of %(account)s."),
     "account.deactivate": N_("%(who)s deactivated the account %(account)s."),
     "account.activate": N_("%(who)s reactivated the account %(account)s."),
+    "ledger.release": N_(
+        "%(who)s released the ledger to the delegations, answers until %(deadline)s."
+    ),
+    "ledger.answer": N_("%(who)s answered %(answer)s on how %(card)s was reflected."),
+    "ledger.confirm": N_("%(who)s marked %(card)s as confirmed in person by its delegation."),
 }
 
 
@@ -130,6 +135,10 @@ def sentence(event: AuditEvent, names: Names) -> str:
         "role": _role(detail, names),
         "subject": subject,
         "recommendations": ", ".join(str(label) for label in detail.get("labels", [])) or target,
+        "deadline": str(detail.get("deadline", "")),
+        "answer": {"agree": _("agree"), "disagree": _("disagree")}.get(
+            str(detail.get("answer")), ""
+        ),
     }
     key = event.action
     if key == "card.set_aside" and detail.get("reason") == "duplicate":
@@ -185,6 +194,10 @@ def action_labels() -> dict[str, str]:
         "recurring.confirm": _("Recurring idea confirmed"),
         "recurring.reject": _("Recurring idea rejected"),
         "recurring.reopen": _("Recurring idea proposed again"),
+        "ledger": _("All about how the cards were reflected"),
+        "ledger.release": _("Ledger released to the delegations"),
+        "ledger.answer": _("Delegation answered on its card"),
+        "ledger.confirm": _("Card confirmed in person"),
     }
 
 

@@ -30,6 +30,7 @@ from app.routes import (
     grouping,
     health,
     join,
+    ledger,
     offline,
     report,
     review,
@@ -109,7 +110,7 @@ def create_app() -> FastAPI:
     app.add_middleware(LanguageMiddleware)
     routers = (
         join, cards, staff, workspace, grouping, sorting, report, review, across, exports,
-        audit, api, health, offline,
+        audit, api, health, offline, ledger,
     )  # fmt: skip
     for router in (module.router for module in routers):
         app.include_router(router)

@@ -15,6 +15,7 @@ from app.deps import CurrentUser, MeetingDep, ReadableGroup, WritableGroup
 from app.forms import MAX_ID, FormData, safe_next
 from app.grouping import SET_ASIDE_REASONS, RecommendationView, changed_placements, recommendations
 from app.i18n import _, get_language, localize
+from app.ledger import disagreements
 from app.models import Card, Group, Meeting, Tag, User, ident, utcnow
 from app.review import open_count
 from app.suggestions import Likely, likely_recommendations, suggestions
@@ -64,6 +65,7 @@ def workspace_context(
         "reasons": SET_ASIDE_REASONS,
         "language": get_language(),
         "open_remarks": open_count(session, group),
+        "disagreements": disagreements(session, group),
         **extra,
     }
 
