@@ -326,6 +326,12 @@ def test_the_secretariat_exports_the_meeting_ledger_and_adds_it_to_the_chairs_su
     )
     with browser_like(app) as sam:
         sign_in_as(sam, "sam")
+        links = {a["href"] for a in soup(sam.get("/overview")).select(".actions a")}
+        assert {
+            "/exports/ledger.csv",
+            "/exports/ledger.xlsx",
+            "/exports/summary.docx?ledger=1",
+        } <= links
         text = sam.get("/exports/ledger.csv").content.decode("utf-8-sig")
         rows = list(csv.reader(io.StringIO(text)))
         assert rows[0][:3] == ["Group", "Delegation", "Card"]
