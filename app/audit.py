@@ -22,6 +22,7 @@ ACTIONS = (
     # speakers lists (app.floor): moderators, and delegations asking for the floor
     "floor.add", "floor.call", "floor.pause", "floor.resume", "floor.end", "floor.put_back",
     "floor.move", "floor.remove", "floor.close", "floor.open", "floor.ask", "floor.withdraw",
+    "ledger.release", "ledger.answer", "ledger.confirm",  # how the cards were reflected
 )  # fmt: skip
 PAGE_SIZE = 100
 

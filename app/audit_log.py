@@ -119,6 +119,11 @@ SENTENCES = {
     "floor.remove": N_("%(who)s took %(delegation)s off the speakers list."),
     "floor.close": N_("%(who)s closed the speakers list."),
     "floor.open": N_("%(who)s reopened the speakers list."),
+    "ledger.release": N_(
+        "%(who)s released the ledger to the delegations, answers until %(deadline)s."
+    ),
+    "ledger.answer": N_("%(who)s answered %(answer)s on how %(card)s was reflected."),
+    "ledger.confirm": N_("%(who)s marked %(card)s as confirmed in person by its delegation."),
 }
 
 
@@ -150,6 +155,10 @@ def sentence(event: AuditEvent, names: Names) -> str:
         "count": str(detail.get("count", "")),
         "first": str(detail.get("first", "")),
         "last": str(detail.get("last", "")),
+        "deadline": str(detail.get("deadline", "")),
+        "answer": {"agree": _("agree"), "disagree": _("disagree")}.get(
+            str(detail.get("answer")), ""
+        ),
     }
     key = event.action
     if key == "card.set_aside" and detail.get("reason") == "duplicate":
@@ -223,6 +232,10 @@ def action_labels() -> dict[str, str]:
         "floor.remove": _("Speaker taken off"),
         "floor.close": _("Speakers list closed"),
         "floor.open": _("Speakers list reopened"),
+        "ledger": _("All about how the cards were reflected"),
+        "ledger.release": _("Ledger released to the delegations"),
+        "ledger.answer": _("Delegation answered on its card"),
+        "ledger.confirm": _("Card confirmed in person"),
     }
 
 

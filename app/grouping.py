@@ -26,7 +26,8 @@ from app.models import (
 )
 from app.review import forget_recommendation
 
-SET_ASIDE_REASONS = ("off_topic", "duplicate")
+SET_ASIDE_REASONS = ("off_topic", "duplicate", "not_recommendation", "outside_dimension", "other")
+NOTE_LIMIT = 500  # the words of an "other" reason
 MAX_NUMBER = 100_000  # no group has more recommendations; keeps OFFSET within every database
 
 
@@ -224,12 +225,18 @@ def delete_recommendation(session: Session, rec: Recommendation) -> None:
 
 
 def set_aside(
-    session: Session, card: Card, reason: str, duplicate_of: str | None, user_id: int | None
+    session: Session,
+    card: Card,
+    reason: str,
+    duplicate_of: str | None,
+    user_id: int | None,
+    note: str = "",
 ) -> None:
     """Leave a card out of the report, saying why; it no longer backs any recommendation."""
     session.exec(delete(Support).where(col(Support.card_id) == card.id))
     aside = session.get(SetAside, card.id) or SetAside(card_id=card.id, reason=reason)
     aside.reason, aside.duplicate_of, aside.user_id = reason, duplicate_of, user_id
+    aside.note = note
     aside.created_at = utcnow()
     session.add(aside)
 

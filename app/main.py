@@ -32,6 +32,7 @@ from app.routes import (
     grouping,
     health,
     join,
+    ledger,
     offline,
     paper,
     report,
@@ -114,7 +115,7 @@ def create_app() -> FastAPI:
     app.add_middleware(LanguageMiddleware)
     routers = (
         join, cards, staff, workspace, grouping, sorting, report, review, across, exports,
-        audit, api, health, offline, desk, paper, floor, speak,
+        audit, api, health, offline, desk, paper, floor, speak, ledger,
     )  # fmt: skip
     for router in (module.router for module in routers):
         app.include_router(router)

@@ -272,7 +272,8 @@ class SetAside(SQLModel, table=True):
     """A card the report leaves out, and why: off topic or a duplicate of another card."""
 
     card_id: str = Field(foreign_key="card.id", primary_key=True, max_length=36)
-    reason: str = Field(max_length=20)  # off_topic | duplicate
+    reason: str = Field(max_length=20)  # app.grouping.SET_ASIDE_REASONS
+    note: str = Field(default="", max_length=500)  # the reason in words, for "other"
     duplicate_of: str | None = Field(default=None, foreign_key="card.id", max_length=36)
     user_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
@@ -433,3 +434,30 @@ class FloorRequest(SQLModel, table=True):
     ended_at: datetime | None = None
     spoken_seconds: int | None = None
     overrun_seconds: int | None = None
+
+
+class LedgerRelease(SQLModel, table=True):
+    """A group's ledger shown to its delegations, who may answer until the deadline."""
+
+    group_id: int = Field(foreign_key="group.id", primary_key=True)
+    deadline: datetime
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    released_at: datetime = Field(default_factory=utcnow)
+
+
+class LedgerAnswer(SQLModel, table=True):
+    """A delegation's word on how one of its cards was reflected (app.ledger).
+
+    It keeps the disposition and wording it answered: when either changes, the answer no
+    longer counts and the delegation is shown what changed.
+    """
+
+    card_id: str = Field(foreign_key="card.id", primary_key=True, max_length=36)
+    delegation_id: int = Field(foreign_key="delegation.id", index=True)
+    answer: str = Field(max_length=10)  # agree | disagree
+    comment: str = Field(default="", max_length=1000)
+    disposition: str = Field(max_length=200)  # app.ledger.Disposition.key when answered
+    wording: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    answered_at: datetime = Field(default_factory=utcnow)
+    confirmed_by: int | None = Field(default=None, foreign_key="user.id")  # "in person"
+    confirmed_at: datetime | None = None

@@ -11,6 +11,7 @@ from app.audit import user_actor
 from app.figures import participation_sentence
 from app.grouping import RecommendationView, awaiting_confirmation, by_support, recommendations
 from app.i18n import _, delegation_name, localize, ngettext
+from app.ledger import Ledger, group_ledger, ledger_markdown
 from app.meetings import kind_label
 from app.models import (
     Card,
@@ -134,6 +135,7 @@ class ReportData:
     version: int = 0
     updated_at: datetime | None = None
     awaiting: int = 0  # placements whose card changed since it was placed
+    ledger: Ledger | None = None  # the annex: how every card was reflected (app.ledger)
 
     @property
     def awaiting_note(self) -> str:
@@ -194,6 +196,7 @@ def report_data(session: Session, meeting: Meeting, group: Group) -> ReportData:
     ]
     data.recommendations = [v for v in by_support(recommendations(session, group)) if v.cards]
     data.awaiting = awaiting_confirmation(session, group)
+    data.ledger = group_ledger(session, group, data.recommendations)
     return data
 
 
@@ -226,6 +229,7 @@ def report_markdown(data: ReportData) -> str:
         lines += [f"_{md_inline(data.awaiting_note)}_", ""]
     for key in ("means", "partnerships", "divergent", "summary"):
         lines += _markdown_section(data, key)
+    lines += ledger_markdown(data.ledger) if data.ledger else []
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -9,6 +9,7 @@ from docx.document import Document
 from docx.text.paragraph import Paragraph
 
 from app.i18n import _, delegation_name, localize
+from app.ledger_word import add_ledger_annex
 from app.models import utcnow
 from app.report import ReportData, supported_by
 from app.text import clean, one_line, paragraphs
@@ -23,6 +24,7 @@ def report_docx(data: ReportData) -> bytes:
     document.add_heading(one_line(data.title), level=1)
     document.add_paragraph(one_line(localize(meeting.name)))
     add_report_body(document, data, level=2)
+    add_ledger_annex(document, data.ledger, level=2)
     return save(document, data.title, moment)
 
 

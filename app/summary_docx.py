@@ -13,6 +13,7 @@ from sqlmodel import Session
 from app.figures import CATEGORIES, Figures, Participation, category_labels, meeting_figures
 from app.floor_figures import Interventions, add_to_summary, interventions
 from app.i18n import _, format_dates, format_time, localize, ngettext
+from app.ledger_word import add_summary_annex
 from app.meetings import kind_label, meeting_groups
 from app.models import Meeting, utcnow
 from app.recurring import Recurring, recurring_among
@@ -55,7 +56,7 @@ def summary_title() -> str:
     return _("Chair's summary (draft)")
 
 
-def summary_docx(data: SummaryData) -> bytes:
+def summary_docx(data: SummaryData, ledger: bool = False) -> bytes:
     """Return the chair's summary as a Word document: A4, real headings, one part a line."""
     meeting = data.meeting
     document = new_document(
@@ -65,6 +66,8 @@ def summary_docx(data: SummaryData) -> bytes:
     add_figures(document, data)
     add_recurring_recommendations(document, data)
     add_group_reports(document, data)
+    if ledger:  # the secretariat's choice: the annex of how every card was reflected
+        add_summary_annex(document, data.reports)
     return save(document, summary_title(), data.made_at)
 
 

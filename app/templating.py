@@ -14,6 +14,7 @@ from markupsafe import Markup
 from app import i18n
 from app.access import display as display_code
 from app.floor import clock_text
+from app.ledger import reason_labels
 from app.meetings import kind_label
 
 ROOT = Path(__file__).parent.parent
@@ -90,3 +91,6 @@ def render(
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     response.headers["Vary"] = "HX-Request, Cookie, Accept-Language"
     return response
+
+
+env.globals["aside_reasons"] = reason_labels

@@ -179,6 +179,16 @@ RULES: dict[tuple[str, str], tuple[dict | None, dict[str, int]]] = {
     ("GET", "/speak"): (None, delegate_page(200)),
     ("POST", "/speak"): ({"group": "human", "kind": "statement"}, delegate_page(303)),
     ("POST", "/speak/{request_id}/withdraw"): (None, delegate_page(409)),
+    # The ledger: nothing released in this world, so no delegation can answer (404) and
+    # nobody can confirm in person (409); a delegation's page says there is nothing yet.
+    ("GET", "/groups/{slug}/ledger"): (None, staff_read()),
+    ("GET", "/groups/{slug}/ledger.json"): (None, staff_read()),
+    ("POST", "/groups/{slug}/ledger/release"): ({"deadline": "x"}, staff_write(422)),
+    ("POST", "/groups/{slug}/ledger/cards/{card_id}/confirm"): (None, staff_read(409)),
+    ("GET", "/ledger"): (None, delegate_page(200)),
+    ("POST", "/ledger/cards/{card_id}"): ({"answer": "agree"}, delegate_page(404)),
+    ("GET", "/exports/ledger.csv"): (None, reviewer()),
+    ("GET", "/exports/ledger.xlsx"): (None, reviewer()),
 }
 
 

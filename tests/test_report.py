@@ -151,6 +151,7 @@ def test_the_docx_read_back_matches_the_report(
         "Partnerships",
         "Divergent views and other points",
         "Summary",
+        "How the cards were reflected",  # the annex (app.ledger)
     ]
     numbered = [text for style, text in paragraphs if style == "List Number"]
     assert numbered == [
@@ -270,8 +271,12 @@ def test_markdown_keeps_every_name_and_text_as_text(
     assert "<script>" not in markdown and "<img" not in markdown and "<b>" not in markdown
     html = MARKDOWN.render(markdown)
     # Only the report's own emphasis (the meeting, the moderator's label) and lists (the kinds
-    # of delegation, each recommendation's support).
-    assert re.findall(r"<(script|img|a|b|em|strong|h3|ul)\b", html) == ["em", "strong", "ul", "ul"]
+    # of delegation, each recommendation's support, the annex's counts).
+    tags = re.findall(r"<(script|img|a|b|em|strong|h3|ul)\b", html)
+    assert tags == ["em", "strong", "ul", "ul", "ul"]
+    annex = html.split("How the cards were reflected")[1]
+    cells = [unescape(c) for c in re.findall(r"<td>(.*?)</td>", annex)]
+    assert [c for c in cells if "Network" in c] == ["**Bold** [Network](javascript:alert(1))"]
     headings = re.findall(r"<h[1-6]>(.*?)</h[1-6]>", html)
     assert "Not a heading" not in " ".join(headings)
     text = unescape(re.sub(r"<[^>]+>", "", html))

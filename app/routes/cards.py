@@ -44,6 +44,7 @@ from app.embedding import card_text, meeting_vectors
 from app.forms import FormData
 from app.i18n import _, get_language, ngettext
 from app.intake import Submission, intake_for
+from app.ledger import released_groups
 from app.limits import TooManyRequests, check_card_rate, client_address, limiter
 from app.meetings import main_question, meeting_groups
 from app.models import Card, Delegation, Group, Meeting, ident
@@ -345,6 +346,7 @@ def _list_context(session: Session, meeting: Meeting, delegate: Delegate) -> dic
         "delegate": delegate,
         "cards": delegation_cards(session, meeting, delegate.delegation),
         "groups": groups,
+        "ledger_released": bool(released_groups(session, ident(meeting))),
     }
 
 

@@ -83,11 +83,14 @@ def read_cards_xlsx(
 
 
 @router.get("/summary.docx")
-def read_summary_docx(session: SessionDep, meeting: MeetingDep, _user: Reviewer) -> Response:
-    """Download the draft chair's summary: the figures and every group's report."""
+def read_summary_docx(
+    session: SessionDep, meeting: MeetingDep, _user: Reviewer, ledger: bool = False
+) -> Response:
+    """Download the draft chair's summary: the figures and every group's report, and with
+    ?ledger=1 the annex of how every card was reflected."""
     data = summary_data(session, meeting)
     return Response(
-        summary_docx(data),
+        summary_docx(data, ledger=ledger),
         media_type=DOCX,
         headers=attachment(_filename(meeting, "chair-summary", "docx")),
     )

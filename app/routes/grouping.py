@@ -25,6 +25,7 @@ from app.grouping import (
     split,
 )
 from app.i18n import _, localize
+from app.ledger import aside_note_error, reason_labels
 from app.meetings import main_question
 from app.models import Card, Group, Recommendation, Support, ident, utcnow
 from app.routes.workspace import TEXT_LIMIT, after_card_change, back, card_of, log
@@ -162,10 +163,22 @@ def create_set_aside(
         log(session, user, "card.restore", card.id)
         said = _("Back in the inbox.")
     elif reason in SET_ASIDE_REASONS:
+        note = " ".join(form.get("note", "").split()) if reason == "other" else ""
+        if error := aside_note_error(reason, note):
+            return after_card_change(request, session, meeting, group, user, card, form, error)
         duplicate_of = _duplicate_of(session, group, form.get("duplicate_of", ""))
-        set_aside(session, card, reason, duplicate_of, user.id)
-        log(session, user, "card.set_aside", card.id, reason=reason, duplicate_of=duplicate_of)
-        said = _("Set aside: duplicate") if reason == "duplicate" else _("Set aside: off topic")
+        set_aside(session, card, reason, duplicate_of, user.id, note)
+        detail = {"note": note} if note else {}
+        log(
+            session,
+            user,
+            "card.set_aside",
+            card.id,
+            reason=reason,
+            duplicate_of=duplicate_of,
+            **detail,
+        )
+        said = _("Set aside: %(reason)s", reason=reason_labels()[reason])
     else:
         raise HTTPException(400)
     session.commit()

@@ -15,6 +15,7 @@ from app.deps import CurrentUser, MeetingDep, ReadableGroup, WritableGroup
 from app.forms import MAX_ID, FormData, safe_next
 from app.grouping import SET_ASIDE_REASONS, RecommendationView, changed_placements, recommendations
 from app.i18n import _, get_language, localize
+from app.ledger import disagreements
 from app.models import Card, Group, Meeting, Tag, User, ident, utcnow
 from app.review import open_count
 from app.suggestions import Likely, likely_recommendations, suggestions
@@ -65,6 +66,7 @@ def workspace_context(
         "language": get_language(),
         "open_remarks": open_count(session, group),
         **floor_figures.workspace_context(session, meeting, group),
+        "disagreements": disagreements(session, group),
         **extra,
     }
 
