@@ -28,7 +28,7 @@ def test_the_api_keeps_its_schema(app: FastAPI, mexico: str) -> None:
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {o.label for o in operations} == {
         "GET /api/groups", "POST /api/cards", "GET /api/cards/{card_id}",
-        "GET /api/groups/{slug}/cards", "GET /healthz",
+        "GET /api/groups/{slug}/cards", "GET /healthz", "GET /readyz",
     }  # fmt: skip
     for operation in operations:
 
