@@ -48,6 +48,15 @@ def reason_labels() -> dict[str, str]:
     }
 
 
+def aside_text(reason: str, note: str = "") -> str:
+    """Say why a card was set aside, the same in the workspace's badge, its status line and
+    the ledger."""
+    said = {"off_topic": _("Set aside: off topic"), "duplicate": _("Set aside: duplicate")}.get(
+        reason
+    ) or _("Set aside: %(reason)s", reason=reason_labels().get(reason, reason))
+    return f"{said} ({note})" if note else said
+
+
 def kind_labels() -> dict[str, str]:
     """Name each kind of disposition, for the counts."""
     return {
@@ -109,9 +118,7 @@ class Disposition:
                 return _("Merged as a duplicate of card #%(number)s", number=self.duplicate_of)
             return _("Merged as a duplicate")
         if self.kind == "set_aside":
-            reason = reason_labels().get(self.reason, self.reason)
-            said = _("Set aside: %(reason)s", reason=reason)
-            return f"{said} ({self.note})" if self.note else said
+            return aside_text(self.reason, self.note)
         return kind_labels()[self.kind]
 
 

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from app import i18n
 from app.access import display as display_code
 from app.floor import clock_text
-from app.ledger import reason_labels
+from app.ledger import aside_text
 from app.meetings import kind_label
 
 ROOT = Path(__file__).parent.parent
@@ -93,4 +93,4 @@ def render(
     return response
 
 
-env.globals["aside_reasons"] = reason_labels
+env.globals["aside_text"] = aside_text

@@ -25,7 +25,7 @@ from app.grouping import (
     split,
 )
 from app.i18n import _, localize
-from app.ledger import aside_note_error, reason_labels
+from app.ledger import aside_note_error, aside_text
 from app.meetings import main_question
 from app.models import Card, Group, Recommendation, Support, ident, utcnow
 from app.routes.workspace import TEXT_LIMIT, after_card_change, back, card_of, log
@@ -178,7 +178,7 @@ def create_set_aside(
             duplicate_of=duplicate_of,
             **detail,
         )
-        said = _("Set aside: %(reason)s", reason=reason_labels()[reason])
+        said = aside_text(reason)
     else:
         raise HTTPException(400)
     session.commit()
