@@ -68,20 +68,20 @@ async def code_turn(request: Request, code: str) -> Attempt:
 
 async def typed_code(request: Request, form: FormData) -> AsyncIterator[Attempt]:
     """The turn of the code typed at /join; a try not found right counts when it ends."""
-    with await code_turn(request, form.get("code", "")) as attempt:
+    async with await code_turn(request, form.get("code", "")) as attempt:
         yield attempt
 
 
 async def slip_code(request: Request, code: str) -> AsyncIterator[Attempt]:
     """The turn of the code in a slip's link; a try not found right counts when it ends."""
-    with await code_turn(request, code) as attempt:
+    async with await code_turn(request, code) as attempt:
         yield attempt
 
 
 async def password_attempt(request: Request, form: FormData) -> AsyncIterator[Attempt]:
     """Wait for the turn of a password for the username typed (app.limits.sign_in_keys)."""
     username = auth.normalize_username(form.get("username", ""))[:80]
-    with await admit("signin", sign_in_keys(request, username)) as attempt:
+    async with await admit("signin", sign_in_keys(request, username)) as attempt:
         yield attempt
 
 

@@ -13,26 +13,29 @@ phones on a venue's Wi-Fi scanning their slips in the same second are not "wrong
 most a free allowance of tries of one key are evaluated at once; the others wait a moment for
 a place, so a burst of guesses cannot outrun the pace.
 
-Counters live in this process: with several app servers each counts its own share, which
-still stops guessing and floods. (A shared store such as Redis would make them exact.)
+One app server keeps its counters in memory. Several app servers on one PostgreSQL keep them
+there (app.counters), so that each key counts the same whichever server answers; only the
+tries being evaluated at once are counted per server.
 """
 
 import asyncio
 import math
 import secrets
 import threading
-import time
-from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from anyio import to_thread
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from app.counters import Counters, DatabaseCounters, Held, MemoryCounters, Name
 from app.settings import get_settings
 
 FAILURE_WINDOW = 15 * 60
-SWEEP_EVERY = 10_000  # bookings between two sweeps of keys that have gone quiet
+SWEEP_EVERY = 10_000  # holds of the counters between two sweeps of keys that have gone quiet
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,11 @@ class Pace:
     free: int
     first: float
     cap: float
+
+    @property
+    def most(self) -> int:
+        """Failures worth counting: past these the interval no longer grows."""
+        return self.free + 33
 
     def interval(self, failures: int) -> float:
         """Return the seconds between two tries of a key that has failed this often."""
@@ -63,42 +71,85 @@ class TooManyRequests(Exception):
 class Limiter:
     """Count events per key over a sliding window, and give paced keys their turns.
 
-    `clock` and `sleep` can be replaced, so that tests move time by hand.
+    The counters (app.counters) are this process's, or PostgreSQL's once `share` is called
+    (several app servers). `clock` and `sleep` can be replaced, so that tests move time by hand.
     """
 
     def __init__(
         self,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        counters: Counters | None = None,
     ) -> None:
-        self.clock = clock
+        self.counters: Counters = counters or MemoryCounters()
+        self.clock = clock or self._counters_clock
         self.sleep = sleep
-        self._events: dict[tuple[str, str], deque[float]] = defaultdict(deque)
-        self._turns: dict[tuple[str, str], float] = {}  # the next free turn of a paced key
-        self._pending: dict[tuple[str, str], int] = defaultdict(int)  # tries being evaluated
-        self._bookings = 0
+        self._pending: dict[Name, int] = defaultdict(int)  # tries being evaluated here
+        self._holds = 0
         self._lock = threading.Lock()
 
-    def _recent(self, bucket: str, key: str, now: float, window: float) -> deque[float]:
-        events = self._events[(bucket, key)]
-        while events and events[0] <= now - window:
-            events.popleft()
-        return events
+    def _counters_clock(self) -> float:
+        return self.counters.now()  # a monotonic clock in memory, the wall clock in a database
+
+    @property
+    def shared(self) -> bool:
+        """Whether the counters are in the database (a call may then wait on it)."""
+        return self.counters.shared
+
+    def share(self, url: str) -> None:
+        """Keep the counters in this PostgreSQL database, with every other app server on it."""
+        self.counters = DatabaseCounters(url)
+
+    def unshare(self) -> None:
+        """Go back to counters in memory (a server stopping, or a test)."""
+        if isinstance(self.counters, DatabaseCounters):
+            self.counters.close()
+        self.counters = MemoryCounters()
+
+    @contextmanager
+    def _hold(self, names: list[Name]) -> Iterator[Held]:
+        with self.counters.hold(names) as held:
+            yield held
+        with self._lock:
+            self._holds += 1
+            sweep = self._holds % SWEEP_EVERY == 0
+        if sweep:
+            now = self.clock()
+            self.counters.sweep(now - FAILURE_WINDOW, now)
 
     def wait(self, bucket: str, key: str, limit: int, window: float) -> int:
         """Return 0 if the key has had fewer than `limit` events lately, else seconds to wait."""
         now = self.clock()
-        with self._lock:
-            events = self._recent(bucket, key, now, window)
-            return 0 if len(events) < limit else max(1, int(events[0] + window - now) + 1)
+        with self._hold([(bucket, key)]) as held:
+            return self._wait(held, (bucket, key), limit, window, now)
+
+    @staticmethod
+    def _wait(held: Held, name: Name, limit: int, window: float, now: float) -> int:
+        count, oldest = held.events(name, now - window, limit)
+        return 0 if count < limit else max(1, int(oldest + window - now) + 1)
 
     def count(self, bucket: str, key: str) -> None:
         """Record one event."""
-        with self._lock:
-            self._events[(bucket, key)].append(self.clock())
+        now = self.clock()
+        with self._hold([(bucket, key)]) as held:
+            held.add((bucket, key), now)
+
+    def take(self, limits: list[tuple[str, str, int]], window: float) -> None:
+        """Count one event on every (bucket, key, limit), or raise TooManyRequests, counting
+        nothing, if one of them has had its limit lately."""
+        now = self.clock()
+        names = [(bucket, key) for bucket, key, _limit in limits]
+        with self._hold(names) as held:
+            for bucket, key, limit in limits:
+                if wait := self._wait(held, (bucket, key), limit, window, now):
+                    raise TooManyRequests(wait)
+            for name in names:
+                held.add(name, now)
 
     def crowded(self, bucket: str, keys: Keys) -> bool:
-        """Whether a paced key has its free allowance of tries being evaluated already."""
+        """Whether a paced key has its free allowance of tries being evaluated already here.
+
+        Counted per server: with several, each evaluates at most that many at once."""
         with self._lock:
             return any(
                 pace is not None and self._pending[(bucket, key)] >= pace.free for key, pace in keys
@@ -111,23 +162,23 @@ class Limiter:
         Raise TooManyRequests, booking nothing, when its turn is more than max_wait away.
         """
         now = self.clock()
-        with self._lock:
+        with self._hold([(bucket, key) for key, _pace in keys]) as held:
             turns = {}
             for key, pace in keys:
-                failures = len(self._recent(bucket, key, now, FAILURE_WINDOW))
-                if pace is not None and failures >= pace.free:
-                    turn = max(now, self._turns.get((bucket, key), now))
+                if pace is None:
+                    continue
+                failures, _oldest = held.events((bucket, key), now - FAILURE_WINDOW, pace.most)
+                if failures >= pace.free:
+                    turn = max(now, held.turn((bucket, key)) or now)
                     turns[key] = (turn, pace.interval(failures))
             wait = max((turn for turn, _interval in turns.values()), default=now) - now
             if wait > max_wait:
                 raise TooManyRequests(math.ceil(wait))
             for key, (turn, interval) in turns.items():
-                self._turns[(bucket, key)] = turn + interval
+                held.set_turn((bucket, key), turn + interval)
+        with self._lock:
             for key, _pace in keys:
                 self._pending[(bucket, key)] += 1
-            self._bookings += 1
-            if self._bookings % SWEEP_EVERY == 0:
-                self._sweep(now)
         return now, wait
 
     def finish(self, bucket: str, keys: Keys, booked: float, failed: bool) -> None:
@@ -137,22 +188,15 @@ class Limiter:
                 self._pending[(bucket, key)] -= 1
                 if not self._pending[(bucket, key)]:
                     del self._pending[(bucket, key)]
-                if failed:
-                    self._events[(bucket, key)].append(booked)
-
-    def _sweep(self, now: float) -> None:
-        """Forget the keys with no event in the window and no turn ahead."""
-        for name in list(self._events):
-            if not self._recent(*name, now, FAILURE_WINDOW):
-                del self._events[name]
-        for name in [name for name, turn in self._turns.items() if turn <= now]:
-            del self._turns[name]
+        if failed:
+            with self._hold([(bucket, key) for key, _pace in keys]) as held:
+                for key, _pace in keys:
+                    held.add((bucket, key), booked)
 
     def reset(self) -> None:
         """Forget everything (tests, or a restart)."""
+        self.counters.reset()
         with self._lock:
-            self._events.clear()
-            self._turns.clear()
             self._pending.clear()
 
 
@@ -190,6 +234,15 @@ class Attempt:
     def __exit__(self, *exc: object) -> None:
         self.finish()
 
+    async def __aenter__(self) -> "Attempt":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if limiter.shared:  # a database's round trip: off the event loop
+            await to_thread.run_sync(self.finish)
+        else:
+            self.finish()
+
 
 PLACE_WAIT = 0.01  # seconds between two looks for a place among the tries being evaluated
 
@@ -204,7 +257,10 @@ async def admit(bucket: str, keys: Keys) -> Attempt:
         looks -= 1
         await asyncio.sleep(PLACE_WAIT)  # real time: the others are being evaluated now
     try:
-        booked, wait = limiter.book(bucket, keys, max_wait)
+        if limiter.shared:  # a database's round trip: off the event loop
+            booked, wait = await to_thread.run_sync(limiter.book, bucket, keys, max_wait)
+        else:
+            booked, wait = limiter.book(bucket, keys, max_wait)
     except TooManyRequests as slow:
         return Attempt(bucket, retry_after=slow.retry_after)
     if wait > 0:
@@ -233,12 +289,7 @@ def check_card_rate(address: str, delegation_id: int) -> None:
         ("cards-delegation", str(delegation_id), settings.cards_per_minute_per_delegation),
         ("cards-address", address, settings.cards_per_minute_per_address),
     )
-    for bucket, key, limit in keys:
-        wait = limiter.wait(bucket, key, limit, 60)
-        if wait:
-            raise TooManyRequests(wait)
-    for bucket, key, _limit in keys:
-        limiter.count(bucket, key)
+    limiter.take(list(keys), 60)
 
 
 def code_keys(request: Request) -> Keys:

@@ -20,7 +20,7 @@ from app.db import ServerBusy, get_engine
 from app.deps import Forbidden, NoMeeting, SignInRequired
 from app.forms import CleanQuery
 from app.i18n import _
-from app.limits import TooManyRequests
+from app.limits import TooManyRequests, limiter
 from app.routes import (
     across,
     api,
@@ -80,9 +80,15 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     # Few threads serve the sync handlers: on a small machine forty threads fighting for the
     # GIL stretch every write (which SQLite serialises) and the tail with it.
     anyio.to_thread.current_default_thread_limiter().total_tokens = get_settings().threads
+    url = get_settings().database_url
+    shared = not url.startswith("sqlite")
+    if shared:
+        limiter.share(url)  # with any other server on this PostgreSQL (app.counters)
     embedding.wake(get_engine())
     yield
     embedding.stop(get_engine())
+    if shared:
+        limiter.unshare()
     get_engine().dispose()
 
 

@@ -461,3 +461,26 @@ class LedgerAnswer(SQLModel, table=True):
     answered_at: datetime = Field(default_factory=utcnow)
     confirmed_by: int | None = Field(default=None, foreign_key="user.id")  # "in person"
     confirmed_at: datetime | None = None
+
+
+class LimitEvent(SQLModel, table=True):
+    """A counted event of a rate limit (app.limits): a card sent, a wrong code or password.
+
+    Only with several app servers on PostgreSQL, so that every server counts the same; one
+    server keeps its counters in memory.
+    """
+
+    __table_args__ = (Index("ix_limitevent_name_at", "bucket", "key", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    bucket: str = Field(max_length=40)
+    key: str = Field(max_length=200)
+    at: float  # seconds since the epoch: every server's clock, kept by NTP
+
+
+class LimitTurn(SQLModel, table=True):
+    """The next free turn of a paced key (app.limits), shared like LimitEvent."""
+
+    bucket: str = Field(max_length=40, primary_key=True)
+    key: str = Field(max_length=200, primary_key=True)
+    turn: float

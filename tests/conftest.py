@@ -112,6 +112,8 @@ def meeting(session: Session) -> Meeting:
 
 @pytest.fixture
 def app(engine: Engine, meeting: Meeting):  # type: ignore[no-untyped-def]
+    """The application on this test's database; on PostgreSQL its rate limits count there,
+    as with several app servers (app.counters)."""
     application = create_app()
 
     async def override() -> AsyncIterator[Session]:
@@ -119,7 +121,10 @@ def app(engine: Engine, meeting: Meeting):  # type: ignore[no-untyped-def]
             yield s
 
     application.dependency_overrides[get_session] = override
-    return application
+    if engine.dialect.name == "postgresql":
+        limiter.share(engine.url.render_as_string(hide_password=False))
+    yield application
+    limiter.unshare()
 
 
 @pytest.fixture(autouse=True)

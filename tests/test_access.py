@@ -267,12 +267,18 @@ def test_each_route_answers_each_role_as_expected(world: dict, role: str, sessio
         assert response.status_code == expected, template
 
 
+# Rate limits count reads too (a delegate's look-ups of similar cards): on PostgreSQL their
+# counters are rows (app.counters), but no page's content.
+COUNTERS = {"limitevent", "limitturn"}
+
+
 def snapshot(session: Session) -> dict[str, list]:
-    """Every row of every table, to compare before and after."""
+    """Every row of every table but the rate limits' counters, to compare before and after."""
     session.expire_all()
     return {
         table.name: sorted(map(repr, session.execute(table.select()).all()))
         for table in SQLModel.metadata.sorted_tables
+        if table.name not in COUNTERS
     }
 
 

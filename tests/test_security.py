@@ -12,8 +12,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from app.access import display
+from app.counters import DatabaseCounters
 from app.grouping import create_recommendation
-from app.limits import limiter
+from app.limits import Keys, Limiter, Pace, TooManyRequests, limiter
 from app.models import Card, DelegateSession, Delegation, Group, Meeting, User
 from app.routes import join
 from app.settings import get_settings
@@ -437,3 +438,29 @@ def test_ids_no_table_can_hold_are_refused_not_looked_up(
         data={"reason": "duplicate", "duplicate_of": big},
     )
     assert response.status_code < 500
+
+
+def test_two_servers_on_one_postgresql_count_each_key_once(engine: Engine) -> None:
+    """Failures, turns and card floods counted by one server hold on the other."""
+    if engine.dialect.name == "sqlite":
+        pytest.skip("one server on SQLite counts in memory (runs on PostgreSQL)")
+    url = engine.url.render_as_string(hide_password=False)
+    now = [1_000.0]
+    first, second = (Limiter(lambda: now[0], counters=DatabaseCounters(url)) for _ in range(2))
+    keys: Keys = [("address:192.0.2.7", Pace(free=2, first=5, cap=5))]
+    for server in (first, second):  # the free allowance, spent on two servers
+        booked, wait = server.book("codes", keys, 10)
+        server.finish("codes", keys, booked, failed=True)
+        assert wait == 0
+    assert first.book("codes", keys, 10)[1] == 0  # its turn is now; the next is in 5 s
+    assert second.book("codes", keys, 10)[1] == 5
+    with pytest.raises(TooManyRequests):
+        first.book("codes", keys, 1)
+    for server in (first, second, first):
+        server.take([("cards-delegation", "7", 3)], 60)
+    with pytest.raises(TooManyRequests):
+        second.take([("cards-delegation", "7", 3)], 60)
+    now[0] += 61
+    second.take([("cards-delegation", "7", 3)], 60)
+    for server in (first, second):
+        server.counters.close()  # type: ignore[union-attr]

@@ -112,10 +112,10 @@ def read_similar_cards(
 
 
 def _may_compare(delegate: Delegate) -> bool:
-    key = str(delegate.delegation.id)
-    if limiter.wait("similar", key, SIMILAR_PER_MINUTE, 60):
+    try:
+        limiter.take([("similar", str(delegate.delegation.id), SIMILAR_PER_MINUTE)], 60)
+    except TooManyRequests:
         return False
-    limiter.count("similar", key)
     return True
 
 
