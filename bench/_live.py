@@ -19,18 +19,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def environment(database: Path) -> dict[str, str]:
-    """Settings for a benchmark server: its own database, limits out of the way."""
+def environment(database: Path | str) -> dict[str, str]:
+    """Settings for a benchmark server: its own database (a SQLite file, or a database URL),
+    limits out of the way."""
+    url = database if isinstance(database, str) else f"sqlite:///{database}"
     return {
         **os.environ,
-        "ACTIONCARDS_DATABASE_URL": f"sqlite:///{database}",
+        "ACTIONCARDS_DATABASE_URL": url,
         "ACTIONCARDS_SECRET_KEY": "benchmark-secret",
         "ACTIONCARDS_CARDS_PER_MINUTE_PER_DELEGATION": "1000000",
         "ACTIONCARDS_CARDS_PER_MINUTE_PER_ADDRESS": "1000000",
     }
 
 
-def prepare(database: Path, delegations: int) -> list[str]:
+def prepare(database: Path | str, delegations: int) -> list[str]:
     """Migrate, load the meeting, and issue codes; return the codes."""
     env = environment(database)
     run = [PYTHON, "-m", "app"]
@@ -46,7 +48,7 @@ def prepare(database: Path, delegations: int) -> list[str]:
     return [line.split("\t")[0] for line in issued.stdout.splitlines()][:delegations]
 
 
-def start(app: str, port: int, database: Path) -> subprocess.Popen[bytes]:
+def start(app: str, port: int, database: Path | str) -> subprocess.Popen[bytes]:
     """Start uvicorn with one worker, as `make run` does; wait until it answers."""
     process = subprocess.Popen(
         [PYTHON, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
