@@ -42,11 +42,45 @@
         return;
       }
       var name = left < 0 ? "over" : left <= state.warning ? "warning" : "normal";
+      if (name === "over" && current.state !== "paused" && mode === "projector") ring(current);
       clock.setAttribute("data-phase", name);
       time.textContent = clockText(left);
       phase.textContent = current.state === "paused" ? texts("paused")
         : name === "over" ? texts("over") : name === "warning" ? texts("warning") : "";
     });
+  }
+
+  // The optional chime, once per speaker when their time is up. The room's screen plays it;
+  // a browser lets a page play sound only after a press, so the box's press starts the audio.
+  var chime = { box: null, audio: null, rungFor: null };
+  function setUpChime() {
+    var holder = root.querySelector("[data-floor-chime]");
+    var Audio = window.AudioContext || window.webkitAudioContext;
+    if (!holder || !Audio) return;
+    holder.hidden = false;
+    chime.box = holder.querySelector("input");
+    var wanted = false;
+    try { wanted = localStorage.getItem("floor-chime") === "on"; } catch (e) { /* private mode */ }
+    chime.box.checked = wanted;
+    chime.box.addEventListener("change", function () {
+      try { localStorage.setItem("floor-chime", chime.box.checked ? "on" : "off"); } catch (e) { /* kept for this page */ }
+      if (chime.box.checked && !chime.audio) chime.audio = new Audio();
+      if (chime.audio && chime.audio.state === "suspended") chime.audio.resume();
+    });
+  }
+  function ring(current) {
+    if (!chime.box || !chime.box.checked || !current || chime.rungFor === current.id) return;
+    chime.rungFor = current.id;
+    if (!chime.audio) chime.audio = new (window.AudioContext || window.webkitAudioContext)();
+    var audio = chime.audio, at = audio.currentTime;
+    var tone = audio.createOscillator(), level = audio.createGain();
+    tone.frequency.value = 880;
+    level.gain.setValueAtTime(0.0001, at);
+    level.gain.exponentialRampToValueAtTime(0.4, at + 0.02);
+    level.gain.exponentialRampToValueAtTime(0.0001, at + 0.8);
+    tone.connect(level).connect(audio.destination);
+    tone.start(at);
+    tone.stop(at + 0.8);
   }
 
   function speakerChanged(current) {
@@ -171,6 +205,7 @@
     });
   }
 
+  if (mode === "projector") setUpChime();
   var initial = document.getElementById("floor-state");
   if (initial) {
     try { apply(JSON.parse(initial.textContent)); } catch (e) { /* the stream brings one */ }

@@ -165,6 +165,66 @@ def test_the_projector_fits_a_phone_and_polls_without_event_streams(
     context.close()
 
 
+# Count the tones a page starts: what the room would hear.
+COUNT_TONES = """
+const start = OscillatorNode.prototype.start;
+window.tones = 0;
+OscillatorNode.prototype.start = function (...args) {
+  window.tones += 1;
+  return start.apply(this, args);
+};
+"""
+
+
+def test_the_projector_chimes_once_when_time_is_up_if_asked(
+    browser: Browser, live_url: str, session: Session, meeting: Meeting
+) -> None:
+    group = session.exec(select(Group).where(Group.slug == "human")).one()
+    from app.routes.floor import find_delegation
+
+    for typed in ("Mexico", "Kenya"):
+        floor.add(session, meeting, group, find_delegation(session, typed), "statement")
+    session.commit()
+    screen = open_as(
+        browser, live_url, "cora", "/floor/human/projector", {"width": 1920, "height": 1080}
+    )
+    screen.add_init_script(COUNT_TONES)
+    screen.reload()
+    box = screen.get_by_label("Chime when the time is up")
+    expect(box).not_to_be_checked()
+    box.check()  # the press that lets the page play sound
+    screen.reload()
+    expect(screen.get_by_label("Chime when the time is up")).to_be_checked()  # remembered
+
+    floor.call_next(session, meeting, group, floor.version(session, group.id or 0))
+    session.commit()
+    expect(screen.locator("[data-slot=name]")).to_have_text("Mexico")
+    assert screen.evaluate("window.tones") == 0  # three seconds to go
+    expect(screen.locator("[data-slot=phase]")).to_have_text("Over time", timeout=8000)
+    screen.wait_for_timeout(1500)
+    assert screen.evaluate("window.tones") == 1  # once, not at every tick
+    floor.call_next(session, meeting, group, floor.version(session, group.id or 0))
+    session.commit()
+    expect(screen.locator("[data-slot=name]")).to_have_text("Kenya")
+    expect(screen.locator("[data-slot=phase]")).to_have_text("Over time", timeout=8000)
+    screen.wait_for_timeout(500)
+    assert screen.evaluate("window.tones") == 2  # and once for the next speaker
+    screen.get_by_label("Chime when the time is up").uncheck()
+    screen.context.close()
+
+
+def test_the_projector_without_javascript_offers_no_chime(browser: Browser, live_url: str) -> None:
+    context = browser.new_context(java_script_enabled=False, locale="en-GB")
+    page = context.new_page()
+    page.goto(f"{live_url}/signin?next=/floor/human/projector")
+    page.get_by_label("Username").fill("cora")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/floor/human/projector")
+    expect(page.get_by_label("Chime when the time is up")).to_be_hidden()
+    context.close()
+
+
 def test_a_new_server_on_the_same_database_keeps_the_speech_going(
     browser: Browser,
     app: FastAPI,
