@@ -667,3 +667,6 @@ def test_a_clerk_signs_in_to_the_desk_and_is_an_account_the_secretariat_makes(
     signed_in = {"username": "clara", "password": PASSWORD}
     response = client.post("/signin", data=signed_in, follow_redirects=False)
     assert response.headers["location"] == "/desk"
+    # The clerk's bar leads to the desk, not to groups a clerk has none of.
+    links = [a.get_text() for a in soup(client.get("/desk")).select(".staff-nav a")]
+    assert links == ["Paper desk"]
