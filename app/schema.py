@@ -40,6 +40,17 @@ def expected_revision() -> str:
     return head
 
 
+def create_schema(engine: Engine) -> None:
+    """Create every table from the models, marked as migrated to head: for tests and
+    benchmarks, where running each migration would only be slower (tests/test_migrations.py
+    checks that the migrations make the same schema)."""
+    from app.models import SQLModel  # every table, registered with its model
+
+    SQLModel.metadata.create_all(engine)
+    with engine.begin() as connection:
+        MigrationContext.configure(connection).stamp(scripts(), "head")
+
+
 def stored_revision(engine: Engine) -> str | None:
     """The migration the database was last brought to (None: never migrated)."""
     with engine.connect() as connection:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import openpyxl
 from sqlalchemy import insert
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 ROOT = Path(__file__).parent.parent
 sys.path.insert(0, str(ROOT))
@@ -51,6 +51,7 @@ from app.models import (  # noqa: E402
     ident,
 )
 from app.report import SECTIONS  # noqa: E402
+from app.schema import create_schema  # noqa: E402
 from app.summary_docx import summary_data, summary_docx  # noqa: E402
 
 CARDS = 10_000
@@ -76,7 +77,7 @@ def text(rng: random.Random, language: str, words: int) -> str:
 def build(path: Path) -> None:
     """Fill a fresh database as the night before the last day would leave it."""
     engine = make_engine(f"sqlite:///{path}")
-    SQLModel.metadata.create_all(engine)
+    create_schema(engine)
     rng = random.Random(2017)
     with Session(engine) as session:
         meeting = load_meeting(session, ROOT / "meetings" / "puerto-vallarta-2017.toml")

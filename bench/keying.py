@@ -27,7 +27,7 @@ ROOT = Path(__file__).parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fastapi.testclient import TestClient  # noqa: E402
-from sqlmodel import Session, SQLModel, select  # noqa: E402
+from sqlmodel import Session, select  # noqa: E402
 
 from app import paper  # noqa: E402
 from app.access import issue_code  # noqa: E402
@@ -38,6 +38,7 @@ from app.i18n import LANGUAGES, delegation_name  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.meetings import load_meeting, meeting_groups  # noqa: E402
 from app.models import AccessCode, Delegation, User  # noqa: E402
+from app.schema import create_schema  # noqa: E402
 from app.settings import get_settings  # noqa: E402
 
 MEETING = ROOT / "meetings" / "puerto-vallarta-2017.toml"
@@ -52,7 +53,7 @@ def p95(values: list[float]) -> float:
 def setup(url: str) -> list[str]:
     """Load the meeting, give every delegation a code, make a clerk; return what to type."""
     engine = make_engine(url)
-    SQLModel.metadata.create_all(engine)
+    create_schema(engine)
     with Session(engine) as session:
         meeting = load_meeting(session, MEETING)
         for delegation in session.exec(select(Delegation)):

@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 ROOT = Path(__file__).parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,6 +38,7 @@ from app.models import (  # noqa: E402
     ident,
     utcnow,
 )
+from app.schema import create_schema  # noqa: E402
 
 RUNS = 7
 WORDS = (
@@ -99,7 +100,7 @@ def populate(session: Session, group: Group, cards: int, rng: random.Random) -> 
 def measure(cards: int, folder: Path) -> float:
     """Return the median ms to render the workspace and the report of a group of `cards`."""
     engine = make_engine(f"sqlite:///{folder / f'bench-{cards}.db'}")
-    SQLModel.metadata.create_all(engine)
+    create_schema(engine)
     with Session(engine) as session:
         meeting = load_meeting(session, ROOT / "meetings" / "puerto-vallarta-2017.toml")
         group = meeting_groups(session, meeting)[5]

@@ -8,12 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from alembic.runtime.migration import MigrationContext
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import Engine, create_engine, make_url, text
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from app.access import issue_code
 from app.auth import hash_password
@@ -33,7 +32,7 @@ from app.models import (
     ident,
     utcnow,
 )
-from app.schema import scripts
+from app.schema import create_schema
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE
 
 ROOT = Path(__file__).parent.parent
@@ -86,16 +85,9 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         _reset_postgres(engine)
     else:
         engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
-    SQLModel.metadata.create_all(engine)
-    stamp_head(engine)
+    create_schema(engine)
     yield engine
     engine.dispose()
-
-
-def stamp_head(engine: Engine) -> None:
-    """Mark a schema made by create_all as migrated (app.schema refuses any other)."""
-    with engine.begin() as connection:
-        MigrationContext.configure(connection).stamp(scripts(), "head")
 
 
 @pytest.fixture
