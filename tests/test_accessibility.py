@@ -22,6 +22,11 @@ AXE = (Path(__file__).parent / "vendor" / "axe-4.14.1.min.js").read_text(encodin
 SIZES = {"phone": {"width": 360, "height": 640}, "laptop": {"width": 1280, "height": 800}}
 
 
+# The pages are the same whatever the database: the walks run on SQLite alone (every other
+# test covers PostgreSQL), which keeps the suite within its time.
+ONE_DATABASE = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+
+
 @pytest.fixture
 def live_url(app: FastAPI) -> Iterator[str]:
     with serve(app) as url:
@@ -113,6 +118,7 @@ def staff_pages(page: Page, url: str) -> Iterator[str]:
     yield "review with an error"
 
 
+@ONE_DATABASE
 @pytest.mark.parametrize("language", ["en", "ar"])
 @pytest.mark.parametrize("size", SIZES)
 def test_no_serious_violations(
@@ -218,6 +224,7 @@ def measure(page: Page, script: str) -> list[str]:
     return page.evaluate(script)  # type: ignore[no-any-return]
 
 
+@ONE_DATABASE
 @pytest.mark.parametrize(("size", "language"), [("phone", "en"), ("phone", "zh"), ("laptop", "ar")])
 def test_every_target_is_at_least_44_px(
     browser: Browser,
@@ -281,6 +288,7 @@ UNREACHABLE = (
 )
 
 
+@ONE_DATABASE
 @pytest.mark.parametrize("language", ["en", "ar"])
 @pytest.mark.parametrize("size", REFLOW)
 def test_pages_reflow_at_200_percent_zoom_and_on_a_phone(
@@ -335,6 +343,7 @@ MARKERS = """() => [...document.querySelectorAll("details > summary")]
   })"""
 
 
+@ONE_DATABASE
 @pytest.mark.parametrize(
     ("language", "closed", "opened"), [("en", '"▸"', '"▾"'), ("ar", '"◂"', '"▾"')]
 )
@@ -393,6 +402,7 @@ ADD_MOTION = """() => {
 }"""
 
 
+@ONE_DATABASE
 def test_reduced_motion_stops_every_animation_and_transition(
     page: Page, live_url: str, mexico: str, accounts: dict[str, User], sorted_cards: list[Card]
 ) -> None:
@@ -407,6 +417,7 @@ def test_reduced_motion_stops_every_animation_and_transition(
     assert found == {}
 
 
+@ONE_DATABASE
 def test_the_motion_check_sees_motion_where_it_is_allowed(page: Page, live_url: str) -> None:
     page.emulate_media(reduced_motion="no-preference")
     page.goto(f"{live_url}/join")

@@ -18,7 +18,15 @@ from app.limits import Keys, Limiter, Pace, TooManyRequests, limiter
 from app.models import Card, DelegateSession, Delegation, Group, Meeting, User
 from app.routes import join
 from app.settings import get_settings
-from tests.conftest import HOSTILE, PASSWORD, add_card, browser_like, code_for, sign_in_as
+from tests.conftest import (
+    HOSTILE,
+    ON_POSTGRESQL,
+    PASSWORD,
+    add_card,
+    browser_like,
+    code_for,
+    sign_in_as,
+)
 from tests.helpers import cards, error_for, form_fields, soup
 
 
@@ -440,6 +448,7 @@ def test_ids_no_table_can_hold_are_refused_not_looked_up(
     assert response.status_code < 500
 
 
+@ON_POSTGRESQL
 def test_two_servers_on_one_postgresql_count_each_key_once(engine: Engine) -> None:
     """Failures, turns and card floods counted by one server hold on the other."""
     if engine.dialect.name == "sqlite":

@@ -24,7 +24,7 @@ from app.similarity import (
     similar,
     suggest,
 )
-from tests.conftest import add_card
+from tests.conftest import ON_POSTGRESQL, add_card
 
 
 def test_the_packaged_model_links_languages_and_tells_near_misses_apart() -> None:
@@ -176,6 +176,7 @@ def test_a_server_starting_embeds_the_cards_stored_while_none_ran(
     assert session.get(CardVector, card.id) is not None
 
 
+@ON_POSTGRESQL
 def test_two_servers_never_embed_the_same_card_and_a_dead_ones_claim_is_taken_over(
     engine: Engine, session: Session, meeting: Meeting
 ) -> None:
