@@ -85,9 +85,12 @@ async def password_attempt(request: Request, form: FormData) -> AsyncIterator[At
         yield attempt
 
 
-TypedCode = Annotated[Attempt, Depends(typed_code)]
-SlipCode = Annotated[Attempt, Depends(slip_code)]
-PasswordAttempt = Annotated[Attempt, Depends(password_attempt)]
+# scope="function": a wrong try counts before its answer goes out, so a guesser waiting for
+# each answer cannot send the next try before the last one is counted (by default the exit
+# code of a dependency runs after the response is sent).
+TypedCode = Annotated[Attempt, Depends(typed_code, scope="function")]
+SlipCode = Annotated[Attempt, Depends(slip_code, scope="function")]
+PasswordAttempt = Annotated[Attempt, Depends(password_attempt, scope="function")]
 
 
 def find_delegate(request: Request, session: SessionDep, meeting: MeetingDep) -> Delegate | None:

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from app.access import display
 from app.counters import DatabaseCounters
 from app.grouping import create_recommendation
-from app.limits import Keys, Limiter, Pace, TooManyRequests, limiter
+from app.limits import FAILURE_WINDOW, Keys, Limiter, Pace, TooManyRequests, limiter
 from app.models import Card, DelegateSession, Delegation, Group, Meeting, User
 from app.routes import join
 from app.settings import get_settings
@@ -473,3 +473,28 @@ def test_two_servers_on_one_postgresql_count_each_key_once(engine: Engine) -> No
     second.take([("cards-delegation", "7", 3)], 60)
     for server in (first, second):
         server.counters.close()  # type: ignore[union-attr]
+
+
+def test_a_wrong_code_and_a_wrong_password_count_before_their_answer_goes_out(
+    app: FastAPI, accounts: dict[str, User]
+) -> None:
+    """A guesser waits for each answer: the try it answers must count already, or the next
+    one would be booked as if it had not failed."""
+    counted: dict[str, int] = {}
+
+    async def watching(scope, receive, send):  # type: ignore[no-untyped-def]
+        async def send_watched(message):  # type: ignore[no-untyped-def]
+            if message["type"] == "http.response.start" and scope["path"] in ("/join", "/signin"):
+                bucket = "codes" if scope["path"] == "/join" else "signin"
+                with limiter.counters.hold([]) as held:
+                    since = limiter.clock() - FAILURE_WINDOW
+                    counted[bucket] = held.events((bucket, "address:testclient"), since, 99)[0]
+            await send(message)
+
+        await app(scope, receive, send_watched)
+
+    with TestClient(watching, headers={"Origin": "http://testserver"}) as client:  # type: ignore[arg-type]
+        assert client.post("/join", data={"code": wrong_codes(1)[0]}).status_code == 422
+        wrong = {"username": "ravi", "password": "not the password at all"}
+        assert client.post("/signin", data=wrong).status_code == 422
+    assert counted == {"codes": 1, "signin": 1}
