@@ -117,14 +117,9 @@ class Limiter:
             now = self.clock()
             self.counters.sweep(now - FAILURE_WINDOW, now)
 
-    def wait(self, bucket: str, key: str, limit: int, window: float) -> int:
-        """Return 0 if the key has had fewer than `limit` events lately, else seconds to wait."""
-        now = self.clock()
-        with self._hold([(bucket, key)]) as held:
-            return self._wait(held, (bucket, key), limit, window, now)
-
     @staticmethod
     def _wait(held: Held, name: Name, limit: int, window: float, now: float) -> int:
+        """Return 0 if the key has had fewer than `limit` events lately, else seconds to wait."""
         count, oldest = held.events(name, now - window, limit)
         return 0 if count < limit else max(1, int(oldest + window - now) + 1)
 
