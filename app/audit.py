@@ -19,6 +19,7 @@ ACTIONS = (
     "account.update", "account.deactivate", "account.activate",
     "recurring.confirm", "recurring.reject", "recurring.reopen",  # co-facilitators on /recurring
     "paper.issue", "paper.void",  # the secretariat's serials for paper cards (app.paper)
+    "paper.keying", "paper.double_entry",  # double entry (app.double_entry)
     # speakers lists (app.floor): moderators, and delegations asking for the floor
     "floor.add", "floor.call", "floor.pause", "floor.resume", "floor.end", "floor.put_back",
     "floor.move", "floor.remove", "floor.close", "floor.open", "floor.ask", "floor.withdraw",

@@ -73,6 +73,20 @@ SENTENCES = {
     "card.create.paper": N_("%(who)s keyed in %(card)s of %(delegation)s from paper: %(serial)s."),
     "paper.issue": N_("%(who)s issued %(count)s paper cards, %(first)s to %(last)s."),
     "paper.void": N_("%(who)s voided paper card %(serial)s."),
+    "card.create.agreed": N_(
+        "%(who)s keyed %(serial)s a second time, as the first keying had it: %(card)s of "
+        "%(delegation)s is in."
+    ),
+    "card.create.settled": N_(
+        "%(who)s settled the differences of %(serial)s: %(card)s of %(delegation)s is in."
+    ),
+    "paper.keying": N_("%(who)s keyed paper card %(serial)s once: a second keying follows."),
+    "paper.keying.differs": N_(
+        "%(who)s keyed paper card %(serial)s a second time; it differs from the first in "
+        "%(differences)s fields."
+    ),
+    "paper.double_entry.on": N_("%(who)s switched double entry of paper cards on."),
+    "paper.double_entry.off": N_("%(who)s switched double entry of paper cards off."),
     "card.edit": N_("%(who)s edited %(card)s."),
     "card.withdraw": N_("%(who)s withdrew %(card)s."),
     "card.restore": N_("%(who)s put %(card)s back in the inbox."),
@@ -153,6 +167,7 @@ def sentence(event: AuditEvent, names: Names) -> str:
         "recommendations": ", ".join(str(label) for label in detail.get("labels", [])) or target,
         "serial": str(detail.get("serial", target)),
         "count": str(detail.get("count", "")),
+        "differences": str(detail.get("differences", "")),
         "first": str(detail.get("first", "")),
         "last": str(detail.get("last", "")),
         "deadline": str(detail.get("deadline", "")),
@@ -164,7 +179,17 @@ def sentence(event: AuditEvent, names: Names) -> str:
     if key == "card.set_aside" and detail.get("reason") == "duplicate":
         key += ".duplicate_of" if detail.get("duplicate_of") else ".duplicate"
     if key == "card.create" and detail.get("source") == "paper":
-        key += ".paper"
+        key += (
+            ".settled"
+            if "resolved_by" in detail
+            else ".agreed"
+            if "differences" in detail
+            else ".paper"
+        )
+    if key == "paper.keying" and detail.get("round") == 2:
+        key += ".differs"
+    if key == "paper.double_entry":
+        key += ".on" if detail.get("on") else ".off"
     if key == "comment.create" and comment is not None and comment.reply_to:
         key += ".reply"
     if key in SENTENCES:
@@ -216,9 +241,11 @@ def action_labels() -> dict[str, str]:
         "recurring.confirm": _("Recurring idea confirmed"),
         "recurring.reject": _("Recurring idea rejected"),
         "recurring.reopen": _("Recurring idea proposed again"),
-        "paper": _("All paper cards issued and voided"),
+        "paper": _("All about paper cards: serials, keyings, double entry"),
         "paper.issue": _("Paper cards issued"),
         "paper.void": _("Paper card voided"),
+        "paper.keying": _("Paper card keyed under double entry"),
+        "paper.double_entry": _("Double entry switched on or off"),
         "floor": _("All changes to speakers lists"),
         "floor.add": _("Speaker added"),
         "floor.ask": _("Floor asked for"),

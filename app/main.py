@@ -27,6 +27,7 @@ from app.routes import (
     audit,
     cards,
     desk,
+    differences,
     exports,
     floor,
     grouping,
@@ -121,7 +122,7 @@ def create_app() -> FastAPI:
     app.add_middleware(LanguageMiddleware)
     routers = (
         join, cards, staff, workspace, grouping, sorting, report, review, across, exports,
-        audit, api, health, offline, desk, paper, floor, speak, ledger,
+        audit, api, health, offline, desk, differences, paper, floor, speak, ledger,
     )  # fmt: skip
     for router in (module.router for module in routers):
         app.include_router(router)

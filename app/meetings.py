@@ -62,6 +62,9 @@ def _upsert_meeting(session: Session, data: dict[str, Any]) -> Meeting:
     meeting.intake_open = data.get("intake_open", True)
     meeting.delegation_picker = data.get("delegation_picker", False)
     meeting.floor = _floor(data.get("floor", {}))
+    paper = data.get("paper", {})
+    if "double_entry" in paper:  # else as the secretariat set it on the paper cards' page
+        meeting.paper_double_entry = paper["double_entry"] is True
     meeting.loaded_at = utcnow()
     session.add(meeting)
     session.flush()

@@ -58,6 +58,8 @@ class Meeting(SQLModel, table=True):
     intake_open: bool = True
     # Informal sessions may let a phone pick its delegation from a list instead of a code.
     delegation_picker: bool = False
+    # Paper cards keyed twice by two clerks, each blind to the other (app.paper).
+    paper_double_entry: bool = False
     loaded_at: datetime = Field(default_factory=utcnow)
     # The speakers lists' rules (app.floor.rules): seconds per kind of intervention, warning.
     floor: dict[str, Any] = json_column()
@@ -376,11 +378,35 @@ class CardSerial(SQLModel, table=True):
     serial: str = Field(max_length=16)  # G3-0147: the group's number, then the card's
     batch: int = Field(index=True)  # the cards issued (and printed) together
     delegation_id: int | None = Field(default=None, foreign_key="delegation.id")  # pre-printed
-    status: str = Field(default="issued", max_length=16)  # issued | keyed | voided
+    # issued | keyed | voided; under double entry also once (keyed by one clerk, waiting for
+    # the second) and differs (the two keyings differ, waiting for a third person).
+    status: str = Field(default="issued", max_length=16)
     card_id: str | None = Field(default=None, foreign_key="card.id", max_length=36, unique=True)
     keyed_by: int | None = Field(default=None, foreign_key="user.id")
     issued_at: datetime = Field(default_factory=utcnow)
     keyed_at: datetime | None = None
+    differences: int | None = None  # double entry: the fields the two keyings differ in
+    resolved_by: int | None = Field(default=None, foreign_key="user.id")
+
+
+class PaperKeying(SQLModel, table=True):
+    """One clerk's keying of a paper card under double entry, kept apart from the cards.
+
+    The rapporteurs see the card only once the second keying agrees with the first, or a
+    third person has settled where they differ.
+    """
+
+    __table_args__ = (UniqueConstraint("serial_id", "round"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    serial_id: int = Field(foreign_key="cardserial.id", index=True)
+    round: int  # 1 or 2
+    clerk_id: int = Field(foreign_key="user.id")
+    delegation_id: int = Field(foreign_key="delegation.id")
+    language: str = Field(max_length=8)
+    author_name: str = Field(default="", max_length=120)
+    answers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    keyed_at: datetime = Field(default_factory=utcnow)
 
 
 class FloorList(SQLModel, table=True):

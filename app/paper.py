@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from app import audit, embedding
 from app.access import normalize
 from app.audit import user_actor
-from app.cards import CardInput, insert_rows, intake_open, new_card
+from app.cards import CardInput, Rows, insert_rows, intake_open, new_card
 from app.i18n import LANGUAGES, _, delegation_name, get_language, localize, sort_key
 from app.models import (
     AccessCode,
@@ -30,6 +30,7 @@ from app.models import (
     Delegation,
     Group,
     Meeting,
+    PaperKeying,
     User,
     ident,
     utcnow,
@@ -102,10 +103,11 @@ def batch_serials(session: Session, meeting: Meeting, batch: int) -> list[CardSe
 class SerialRefused(Exception):
     """The serial cannot be keyed; the message says why, for the clerk."""
 
-    def __init__(self, message: str, keyed: Card | None = None) -> None:
+    def __init__(self, message: str, keyed: Card | None = None, differs: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.keyed = keyed  # the card already keyed under it
+        self.differs = differs  # the serial whose two keyings wait for a third person
 
 
 def canonical_serial(typed: str, meeting: Meeting) -> str:
@@ -118,10 +120,8 @@ def canonical_serial(typed: str, meeting: Meeting) -> str:
     return f"G{int(found['group'])}-{found['number']}"
 
 
-def find_serial(
-    session: Session, meeting: Meeting, typed: str, desk_group: Group | None = None
-) -> CardSerial:
-    """Return the issued serial a clerk typed, or raise SerialRefused saying what is wrong."""
+def issued_serial(session: Session, meeting: Meeting, typed: str) -> CardSerial:
+    """Return the serial row a clerk typed, whatever its status, or raise SerialRefused."""
     serial = canonical_serial(typed, meeting)
     row = session.exec(
         select(CardSerial).where(CardSerial.meeting_id == meeting.id, CardSerial.serial == serial)
@@ -130,12 +130,35 @@ def find_serial(
         raise SerialRefused(
             _("%(serial)s was never issued: check the serial on the card.", serial=serial)
         )
+    return row
+
+
+def find_serial(
+    session: Session,
+    meeting: Meeting,
+    typed: str,
+    desk_group: Group | None = None,
+    clerk: User | None = None,
+) -> CardSerial:
+    """Return the issued serial a clerk typed, or raise SerialRefused saying what is wrong."""
+    row = issued_serial(session, meeting, typed)
+    serial = row.serial
     if row.status == "voided":
         raise SerialRefused(_("%(serial)s was voided: this card must not be keyed.", serial=serial))
     if row.status == "keyed":
         card = session.get(Card, row.card_id) if row.card_id else None
         message = _("%(serial)s is already keyed: here is its card.", serial=serial)
         raise SerialRefused(message, card)
+    if row.status == "differs":
+        message = _(
+            "%(serial)s was keyed twice and the two differ: a third person settles them.",
+            serial=serial,
+        )
+        raise SerialRefused(message, differs=serial)
+    if row.status == "once" and clerk is not None and row.keyed_by == clerk.id:
+        raise SerialRefused(
+            _("You keyed %(serial)s already: another clerk keys it a second time.", serial=serial)
+        )
     group = session.get(Group, row.group_id)
     assert group is not None
     if desk_group is not None and row.group_id != desk_group.id:
@@ -165,30 +188,40 @@ def key_card(
     delegation: Delegation,
     card: CardInput,
     clerk: User,
+    *,
+    by: User | None = None,
+    expected: str = "issued",
+    extra: Rows | None = None,
+    marks: dict[str, Any] | None = None,
 ) -> Card:
     """Store a keyed paper card as the delegation's own, and mark its serial keyed, at once.
 
+    Double entry (app.double_entry) makes the card when the second keying agrees, or when a
+    third person (`by`) settles the differences: the serial is then `expected` in another
+    status, `extra` rows go in with the card, and `marks` (the serial's differences and
+    resolved_by) say how it was settled.
     Raise SerialRefused if the serial was keyed meanwhile (by another clerk): never two cards.
     """
     text = serial.serial  # the rows may be expired by a rollback below
+    marks = marks or {}  # the serial's columns saying how double entry settled the card
     card_id = paper_card_id(meeting, text)
     stored, rows = new_card(meeting, delegation, card_id, card, source="paper")
     stored.paper_serial, stored.keyed_by = serial.serial, clerk.id
     rows[0] = (Card, stored.model_dump())
     event = audit.event(
-        user_actor(clerk), "card.create", "card", card_id,
-        source="paper", serial=serial.serial, delegation=delegation.name,
+        user_actor(by or clerk), "card.create", "card", card_id,
+        source="paper", serial=serial.serial, delegation=delegation.name, **marks,
     )  # fmt: skip
     rows[2] = (AuditEvent, event.model_dump(exclude={"id"}))
     marked = (
         update(CardSerial)
-        .where(col(CardSerial.id) == serial.id, col(CardSerial.status) == "issued")
-        .values(status="keyed", card_id=card_id, keyed_by=clerk.id, keyed_at=utcnow())
+        .where(col(CardSerial.id) == serial.id, col(CardSerial.status) == expected)
+        .values(status="keyed", card_id=card_id, keyed_by=clerk.id, keyed_at=utcnow(), **marks)
     )
     try:
         # The card's id comes from its serial: a second clerk's card collides with the first
         # (PostgreSQL makes it wait for the first commit), and a voided serial stays unkeyed.
-        insert_rows(session, rows)
+        insert_rows(session, [*(extra or []), *rows])
         if session.connection().execute(marked).rowcount != 1:
             raise IntegrityError("the serial is no longer issued", None, ValueError())
         session.commit()
@@ -203,25 +236,22 @@ def key_card(
 
 
 def void_serial(session: Session, meeting: Meeting, typed: str, actor: audit.Actor) -> str:
-    """Void an issued serial (a spoilt or lost card); return it. Keyed ones stay keyed."""
-    serial = canonical_serial(typed, meeting)
-    row = session.exec(
-        select(CardSerial).where(CardSerial.meeting_id == meeting.id, CardSerial.serial == serial)
-    ).first()
-    if row is None:
-        raise SerialRefused(
-            _("%(serial)s was never issued: check the serial on the card.", serial=serial)
-        )
+    """Void a serial not yet keyed (a spoilt or lost card); return it. Keyed ones stay keyed.
+
+    A serial keyed once, or twice with differences, may be voided too: its keyings stay, for
+    the record, and no card comes of them.
+    """
+    row = issued_serial(session, meeting, typed)
     if row.status == "keyed":
         raise SerialRefused(
-            _("%(serial)s is already keyed: withdraw its card instead.", serial=serial)
+            _("%(serial)s is already keyed: withdraw its card instead.", serial=row.serial)
         )
-    if row.status == "issued":
+    if row.status != "voided":
         row.status = "voided"
         session.add(row)
-        audit.record(session, actor, "paper.void", "serial", serial)
+        audit.record(session, actor, "paper.void", "serial", row.serial)
         session.commit()
-    return serial
+    return row.serial
 
 
 # --- Finding the delegation written on the card -------------------------------------------
@@ -331,14 +361,29 @@ class GroupStack:
     keyed: int = 0
     voided: int = 0
     waiting: list[str] = field(default_factory=list)  # issued, neither keyed nor voided
+    once: int = 0  # of the waiting, keyed by one clerk (double entry)
+    differs: list[str] = field(default_factory=list)  # of the waiting, keyed twice, differing
+
+
+@dataclass
+class DoubleFigures:
+    """What double entry found: cards keyed twice, how many agreed, how many differed."""
+
+    compared: int = 0  # serials keyed twice
+    agreed: int = 0
+    differed: int = 0  # of which the keyings differed, settled or not
+    fields: int = 0  # the fields that differed, in all
+    settled: int = 0  # of the differing, settled by a third person
+    waiting: int = 0  # of the differing, waiting for a third person
 
 
 @dataclass
 class PaperFigures:
     groups: list[GroupStack]
-    clerks: list[tuple[str, int]]  # display name, cards keyed
+    clerks: list[tuple[str, int]]  # display name, cards keyed (each keying counts)
     hours: list[tuple[datetime, dict[str, int]]]  # the hour (meeting's time), cards per clerk
     batches: list[dict[str, Any]]
+    double: DoubleFigures
 
 
 def paper_figures(session: Session, meeting: Meeting, groups: list[Group]) -> PaperFigures:
@@ -348,21 +393,45 @@ def paper_figures(session: Session, meeting: Meeting, groups: list[Group]) -> Pa
     clerks: Counter[str] = Counter()
     hours: dict[datetime, Counter[str]] = defaultdict(Counter)
     zone = ZoneInfo(meeting.timezone)
+
+    def count(clerk_id: int | None, at: datetime) -> None:
+        clerk = names.get(clerk_id, "?")
+        clerks[clerk] += 1
+        hours[at.astimezone(zone).replace(minute=0, second=0, microsecond=0)][clerk] += 1
+
+    keyings: dict[int, list[PaperKeying]] = defaultdict(list)
+    query = (
+        select(PaperKeying)
+        .join(CardSerial, col(CardSerial.id) == PaperKeying.serial_id)
+        .where(CardSerial.meeting_id == meeting.id)
+    )
+    for keying in session.exec(query):
+        keyings[keying.serial_id].append(keying)
+        count(keying.clerk_id, keying.keyed_at)
+    double = DoubleFigures()
     batches: dict[int, dict[str, Any]] = {}
-    query = select(CardSerial).where(CardSerial.meeting_id == meeting.id)
-    for row in session.exec(query.order_by(col(CardSerial.serial))):
+    query_serials = select(CardSerial).where(CardSerial.meeting_id == meeting.id)
+    for row in session.exec(query_serials.order_by(col(CardSerial.serial))):
         stack = stacks[row.group_id]
         stack.issued += 1
         if row.status == "keyed" and row.keyed_at is not None:
             stack.keyed += 1
-            clerk = names.get(row.keyed_by, "?")
-            clerks[clerk] += 1
-            hour = row.keyed_at.astimezone(zone).replace(minute=0, second=0, microsecond=0)
-            hours[hour][clerk] += 1
+            if not keyings[ident(row)]:  # keyed once, by one clerk
+                count(row.keyed_by, row.keyed_at)
         elif row.status == "voided":
             stack.voided += 1
         else:
             stack.waiting.append(row.serial)
+            stack.once += row.status == "once"
+            if row.status == "differs":
+                stack.differs.append(row.serial)
+        if row.differences is not None:
+            double.compared += 1
+            double.agreed += row.differences == 0
+            double.differed += row.differences > 0
+            double.fields += row.differences
+            double.settled += row.resolved_by is not None
+            double.waiting += row.status == "differs"
         entry = batches.setdefault(
             row.batch,
             {"batch": row.batch, "group": stack.group, "first": row.serial, "count": 0},
@@ -374,4 +443,5 @@ def paper_figures(session: Session, meeting: Meeting, groups: list[Group]) -> Pa
         clerks=sorted(clerks.items(), key=lambda c: (-c[1], c[0])),
         hours=sorted((hour, dict(counts)) for hour, counts in hours.items()),
         batches=[batches[b] for b in sorted(batches, reverse=True)],
+        double=double,
     )

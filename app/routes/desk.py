@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, select
 
-from app import paper
+from app import double_entry, paper
 from app.cards import CardInput, form_answers, read_card_input
 from app.db import SessionDep
 from app.deps import Clerk, MeetingDep, group_by_slug
@@ -29,18 +29,18 @@ def read_desk(
     serial: str = "",
     language: str = "",
     saved: str = "",
+    outcome: str = "",
 ) -> Response:
     """Ask for a card's serial; once it is known, show the form for that card's group."""
     context = _context(session, meeting, user, desk, language)
     context["saved"] = saved[:16]
+    context["outcome"] = outcome if outcome in OUTCOMES else ""
     context["typed_serial"] = serial[:200]
     if serial.strip():
         try:
-            found = paper.find_serial(session, meeting, serial, context["desk_group"])
+            found = paper.find_serial(session, meeting, serial, context["desk_group"], user)
         except paper.SerialRefused as refused:
-            context["errors"] = {"serial": refused.message}
-            context["keyed"] = _keyed(session, refused)
-            return render(request, "desk/desk.html", context)
+            return _refused(request, session, context, refused, 200)
         context |= _card_context(session, meeting, found, CardInput(language=context["language"]))
         if found.delegation_id:
             context["chosen"] = found.delegation_id
@@ -71,11 +71,9 @@ def create_desk_card(
     typed = form.get("serial", "")
     context["typed_serial"] = typed[:200]
     try:
-        found = paper.find_serial(session, meeting, typed, context["desk_group"])
+        found = paper.find_serial(session, meeting, typed, context["desk_group"], user)
     except paper.SerialRefused as refused:
-        context["errors"] = {"serial": refused.message}
-        context["keyed"] = _keyed(session, refused)
-        return render(request, "desk/desk.html", context, status_code=422)
+        return _refused(request, session, context, refused, 422)
     group = session.get(Group, found.group_id)
     assert group is not None
     data = {**form, "group": group.slug}
@@ -99,13 +97,35 @@ def create_desk_card(
             context["options"] = options
         return render(request, "desk/desk.html", context, status_code=422)
     try:
-        paper.key_card(session, meeting, found, delegation, card, user)
+        if double_entry.keys_twice(meeting, found):
+            outcome = double_entry.key_once_more(session, meeting, found, delegation, card, user)
+        else:
+            paper.key_card(session, meeting, found, delegation, card, user)
+            outcome = ""
     except paper.SerialRefused as refused:
-        context["errors"] = {"serial": refused.message}
-        context["keyed"] = _keyed(session, refused)
-        return render(request, "desk/desk.html", context, status_code=409)
+        return _refused(request, session, context, refused, 409)
     query = f"desk={context['desk']}&language={card.language}&saved={found.serial}"
+    query += f"&outcome={outcome}" if outcome else ""
     return RedirectResponse(f"/desk?{query}", status_code=303)
+
+
+# What became of a card saved under double entry, for the desk to say: keyed once (waiting
+# for a second clerk), agreed (the card is made), or differs (waiting for a third person).
+OUTCOMES = ("once", "agreed", "differs")
+
+
+def _refused(
+    request: Request,
+    session: Session,
+    context: dict[str, Any],
+    refused: paper.SerialRefused,
+    status_code: int,
+) -> Response:
+    """Show the serial form again with why the serial cannot be keyed (and its card)."""
+    context["errors"] = {"serial": refused.message}
+    context["keyed"] = _keyed(session, refused)
+    context["differs"] = refused.differs
+    return render(request, "desk/desk.html", context, status_code=status_code)
 
 
 def _context(
@@ -123,6 +143,8 @@ def _context(
         "language": language,
         "errors": {},
         "serial": None,
+        "double_entry": meeting.paper_double_entry,
+        "waiting": len(double_entry.waiting(session, meeting)),
     }
 
 

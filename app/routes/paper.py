@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, select
 
-from app import paper, printing
+from app import audit, paper, printing
 from app.audit import user_actor
 from app.db import SessionDep
 from app.deps import MeetingDep, RowId, Secretariat, group_by_slug
@@ -77,6 +77,22 @@ def create_void(
         context |= {"errors": {"void": refused.message}, "typed": {"serial": typed}}
         return render(request, "paper/paper.html", context, status_code=422)
     return RedirectResponse(f"/paper?voided={serial}", status_code=303)
+
+
+@router.post("/paper/double-entry")
+def update_double_entry(
+    session: SessionDep, meeting: MeetingDep, user: Secretariat, form: FormData
+) -> Response:
+    """Switch double entry on or off; a card keyed once already is keyed a second time anyway."""
+    wanted = form.get("double_entry") == "on"
+    if wanted != meeting.paper_double_entry:
+        meeting.paper_double_entry = wanted
+        session.add(meeting)
+        audit.record(
+            session, user_actor(user), "paper.double_entry", "meeting", meeting.slug, on=wanted
+        )
+        session.commit()
+    return RedirectResponse("/paper#double-entry", status_code=303)
 
 
 def _context(session: Session, meeting: Meeting, user: User) -> dict[str, Any]:
