@@ -96,12 +96,12 @@ def create_desk_card(
         if options and typed_q.strip():
             context["options"] = options
         return render(request, "desk/desk.html", context, status_code=422)
+    outcome: str = ""  # keyed once and for all, unless under double entry
     try:
         if double_entry.keys_twice(meeting, found):
             outcome = double_entry.key_once_more(session, meeting, found, delegation, card, user)
         else:
             paper.key_card(session, meeting, found, delegation, card, user)
-            outcome = ""
     except paper.SerialRefused as refused:
         return _refused(request, session, context, refused, 409)
     query = f"desk={context['desk']}&language={card.language}&saved={found.serial}"
