@@ -14,6 +14,7 @@ from app.audit import user_actor
 from app.models import Card, Delegation, Group, Meeting
 from tests.browser import PHONE, needs_chromium, serve
 from tests.conftest import PASSWORD, make_user
+from tests.test_accessibility import violations
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
@@ -33,7 +34,9 @@ def live_url(app: FastAPI, session: Session, meeting: Meeting) -> Iterator[str]:
 
 
 def signed_in(browser: Browser, url: str, username: str, viewport: dict[str, int]) -> Page:
-    page = browser.new_context(viewport=viewport).new_page()  # type: ignore[arg-type]
+    # bypass_csp: axe is injected into the page to check it
+    context = browser.new_context(viewport=viewport, bypass_csp=True)  # type: ignore[arg-type]
+    page = context.new_page()
     page.goto(f"{url}/signin")
     page.locator("#username").fill(username)
     page.locator("#password").fill(PASSWORD)
@@ -64,12 +67,15 @@ def test_two_clerks_key_a_card_and_a_third_person_settles_it_by_keyboard(
     clara = signed_in(browser, live_url, "clara", LAPTOP)
     key_by_keyboard(clara, serial, "Mexico", "Protect migrant children at every border.")
     expect(clara.locator("#saved")).to_contain_text("saved as its first keying")
+    assert violations(clara) == []  # the desk, asking for the next serial
     carl = signed_in(browser, live_url, "carl", LAPTOP)
     expect(carl.locator("#serial")).to_be_focused()
     carl.keyboard.type(serial)
     carl.keyboard.press("Enter")
     expect(carl.locator("#answer-commitments")).to_have_value("")  # blind to the first
     expect(carl.locator("#delegation_q")).to_be_focused()
+    assert violations(carl) == []  # the desk's card form
+    carl.locator("#delegation_q").focus()
     carl.keyboard.type("Mexico")
     for _field in ("list", "language", "priorities", "commitments"):
         carl.keyboard.press("Tab")
@@ -90,6 +96,7 @@ def test_two_clerks_key_a_card_and_a_third_person_settles_it_by_keyboard(
     assert first_box and second_box and first_box["y"] == second_box["y"]  # side by side
     SHOTS.mkdir(parents=True, exist_ok=True)
     third.screenshot(path=str(SHOTS / "settle.png"), full_page=True)
+    assert violations(third) == []
     # Keys alone: Tab to the choice, an arrow picks the second reading, Enter sends.
     difference.locator("input[value=first]").focus()
     third.keyboard.press("ArrowRight")
@@ -124,10 +131,12 @@ def test_the_settling_page_stacks_the_readings_on_a_phone(
     expect(phone.locator("#field-answers-commitments .error")).to_have_text(
         "Choose the reading that matches the paper card."
     )
+    assert violations(phone) == []
     phone.locator("#field-answers-commitments .reading.typed input").check()
     phone.locator("#typed-answers-commitments").fill("Fund local integration and inclusion.")
     phone.get_by_role("button", name="Settle and send the card to the rapporteurs").click()
     expect(phone.locator(".success")).to_be_visible()
+    assert violations(phone) == []  # the list of differences
     session.expire_all()
     [card] = session.exec(select(Card)).all()
     assert card.answers["commitments"] == "Fund local integration and inclusion."
@@ -137,3 +146,4 @@ def test_the_settling_page_stacks_the_readings_on_a_phone(
         expect(phone.locator(".paper-double")).to_contain_text("1 settled by a third person")
         phone.screenshot(path=str(SHOTS / shot), full_page=True)
         assert phone.evaluate("document.documentElement.scrollWidth") <= size["width"]
+        assert violations(phone) == []
