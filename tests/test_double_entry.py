@@ -365,3 +365,30 @@ def test_a_clerk_keys_a_card_once_when_the_meeting_does_not_ask_twice(
     [card] = cards(session)
     assert session.exec(select(PaperKeying)).all() == []
     assert isinstance(card, Card) and serial_row(session, serial).differences is None
+
+
+def test_the_audit_log_tells_each_keying_and_who_settled(
+    session: Session, meeting: Meeting, people: dict[str, User], laptops: dict[str, TestClient]
+) -> None:
+    [agreed] = issue(session, meeting, people)
+    key(laptops["clara"], agreed, **CARD)
+    key(laptops["carl"], agreed, **CARD)
+    serial = differing(session, meeting, people, laptops)
+    choices = settle_form(
+        delegation="first",
+        **{"answers.priorities": "first", "answers.commitments": "first", "answers.means": "first"},
+    )
+    laptops["sam"].post(f"/desk/differences/{serial}", data=choices)
+    laptops["sam"].post("/paper/double-entry", data={"double_entry": "off"})
+    log = soup(laptops["sam"].get("/audit"))
+    sentences = " ".join(td.get_text(" ", strip=True) for td in log.select("td"))
+    for said in (
+        f"Clara (clara) keyed paper card {agreed} once: a second keying follows.",
+        f"Carl (carl) keyed {agreed} a second time, as the first keying had it: card #1 of Mexico"
+        " is in.",
+        f"Carl (carl) keyed paper card {serial} a second time; it differs from the first in 4"
+        " fields.",
+        f"Sam (sam) settled the differences of {serial}: card #2 of Mexico is in.",
+        "Sam (sam) switched double entry of paper cards off.",
+    ):
+        assert said in sentences
