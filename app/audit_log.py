@@ -82,8 +82,8 @@ SENTENCES = {
     ),
     "paper.keying": N_("%(who)s keyed paper card %(serial)s once: a second keying follows."),
     "paper.keying.differs": N_(
-        "%(who)s keyed paper card %(serial)s a second time; it differs from the first in "
-        "%(differences)s fields."
+        "%(who)s keyed paper card %(serial)s a second time; fields that differ from the first "
+        "keying: %(differences)s."
     ),
     "paper.double_entry.on": N_("%(who)s switched double entry of paper cards on."),
     "paper.double_entry.off": N_("%(who)s switched double entry of paper cards off."),

@@ -386,8 +386,8 @@ def test_the_audit_log_tells_each_keying_and_who_settled(
         f"Clara (clara) keyed paper card {agreed} once: a second keying follows.",
         f"Carl (carl) keyed {agreed} a second time, as the first keying had it: card #1 of Mexico"
         " is in.",
-        f"Carl (carl) keyed paper card {serial} a second time; it differs from the first in 4"
-        " fields.",
+        f"Carl (carl) keyed paper card {serial} a second time; fields that differ from the first"
+        " keying: 4.",
         f"Sam (sam) settled the differences of {serial}: card #2 of Mexico is in.",
         "Sam (sam) switched double entry of paper cards off.",
     ):
