@@ -165,6 +165,11 @@ RULES: dict[tuple[str, str], tuple[dict | None, dict[str, int]]] = {
     ("POST", "/paper/batches"): ({"count": "0"}, secretariat(422)),
     ("GET", "/paper/batches/{batch}"): (None, secretariat(404)),  # none issued
     ("POST", "/paper/void"): ({"serial": "G1-0001"}, secretariat(422)),
+    ("POST", "/paper/double-entry"): ({"double_entry": "on"}, secretariat(303)),
+    # Double entry's differences (clerks settle them too, in tests/test_double_entry.py).
+    ("GET", "/desk/differences"): (None, secretariat()),
+    ("GET", "/desk/differences/{serial}"): (None, secretariat(404)),  # none issued
+    ("POST", "/desk/differences/{serial}"): ({}, secretariat(404)),
     # Speakers lists (app.routes.floor, app.routes.speak): moderators of the group and the
     # secretariat run one (moderators are tested in tests/test_floor.py); anyone signed in
     # follows it. An action naming no version is refused (409); a request that is not there, 404.
@@ -238,7 +243,7 @@ def world(
             "slug": "human", "card_id": card.id, "recommendation_id": str(rec.id),
             "account_id": str(accounts["rapporteur"].id), "code": "WRONG234",
             "comment_id": str(remark.id), "delegation_id": str(card.delegation_id),
-            "batch": "1", "request_id": "999999", "action": "next",
+            "batch": "1", "serial": "G1-0001", "request_id": "999999", "action": "next",
         },
         "card": card,
     }  # fmt: skip
