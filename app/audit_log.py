@@ -179,13 +179,7 @@ def sentence(event: AuditEvent, names: Names) -> str:
     if key == "card.set_aside" and detail.get("reason") == "duplicate":
         key += ".duplicate_of" if detail.get("duplicate_of") else ".duplicate"
     if key == "card.create" and detail.get("source") == "paper":
-        key += (
-            ".settled"
-            if "resolved_by" in detail
-            else ".agreed"
-            if "differences" in detail
-            else ".paper"
-        )
+        key += _paper_card(detail)
     if key == "paper.keying" and detail.get("round") == 2:
         key += ".differs"
     if key == "paper.double_entry":
@@ -198,6 +192,13 @@ def sentence(event: AuditEvent, names: Names) -> str:
     if not target:
         return _("%(who)s: %(action)s.", who=event.actor_name, action=action)
     return _("%(who)s: %(action)s, %(target)s.", who=event.actor_name, action=action, target=target)
+
+
+def _paper_card(detail: dict[str, Any]) -> str:
+    """Tell how a paper card came in: keyed once, or under double entry agreed or settled."""
+    if "resolved_by" in detail:
+        return ".settled"
+    return ".agreed" if "differences" in detail else ".paper"
 
 
 def action_labels() -> dict[str, str]:
