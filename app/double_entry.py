@@ -9,7 +9,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -233,12 +233,30 @@ def keyings(session: Session, serial: CardSerial) -> tuple[PaperKeying, PaperKey
     return first, second
 
 
+def _waiting(meeting: Meeting) -> Any:
+    return (CardSerial.meeting_id == meeting.id, CardSerial.status == "differs")
+
+
 def waiting(session: Session, meeting: Meeting) -> list[CardSerial]:
     """Return the serials whose two keyings differ and wait for a third person."""
-    query = select(CardSerial).where(
-        CardSerial.meeting_id == meeting.id, CardSerial.status == "differs"
-    )
+    query = select(CardSerial).where(*_waiting(meeting))
     return list(session.exec(query.order_by(col(CardSerial.serial))))
+
+
+def waiting_count(session: Session, meeting: Meeting) -> int:
+    """Count the serials waiting for a third person (the desk says so at every card)."""
+    return session.exec(
+        select(func.count()).select_from(CardSerial).where(*_waiting(meeting))
+    ).one()
+
+
+def keyed_by(session: Session, serials: list[CardSerial], person: User) -> set[int]:
+    """Return the ids of those serials the person keyed, and so may not settle."""
+    query = select(PaperKeying.serial_id).where(
+        col(PaperKeying.serial_id).in_([ident(s) for s in serials]),
+        PaperKeying.clerk_id == person.id,
+    )
+    return set(session.exec(query))
 
 
 @dataclass

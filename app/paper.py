@@ -361,14 +361,13 @@ class GroupStack:
     keyed: int = 0
     voided: int = 0
     waiting: list[str] = field(default_factory=list)  # issued, neither keyed nor voided
-    once: int = 0  # of the waiting, keyed by one clerk (double entry)
-    differs: list[str] = field(default_factory=list)  # of the waiting, keyed twice, differing
 
 
 @dataclass
 class DoubleFigures:
     """What double entry found: cards keyed twice, how many agreed, how many differed."""
 
+    once: int = 0  # serials keyed by one clerk, waiting for the second
     compared: int = 0  # serials keyed twice
     agreed: int = 0
     differed: int = 0  # of which the keyings differed, settled or not
@@ -422,9 +421,7 @@ def paper_figures(session: Session, meeting: Meeting, groups: list[Group]) -> Pa
             stack.voided += 1
         else:
             stack.waiting.append(row.serial)
-            stack.once += row.status == "once"
-            if row.status == "differs":
-                stack.differs.append(row.serial)
+            double.once += row.status == "once"
         if row.differences is not None:
             double.compared += 1
             double.agreed += row.differences == 0

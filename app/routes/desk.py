@@ -144,7 +144,7 @@ def _context(
         "errors": {},
         "serial": None,
         "double_entry": meeting.paper_double_entry,
-        "waiting": len(double_entry.waiting(session, meeting)),
+        "waiting": double_entry.waiting_count(session, meeting),
     }
 
 

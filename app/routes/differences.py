@@ -22,10 +22,9 @@ def read_differences(
     request: Request, session: SessionDep, meeting: MeetingDep, user: Clerk, settled: str = ""
 ) -> Response:
     """List the paper cards whose two keyings differ, for a third person to settle."""
-    rows = []
-    for serial in double_entry.waiting(session, meeting):
-        first, second = double_entry.keyings(session, serial)
-        rows.append({"serial": serial, "mine": user.id in (first.clerk_id, second.clerk_id)})
+    serials = double_entry.waiting(session, meeting)
+    mine = double_entry.keyed_by(session, serials, user)
+    rows = [{"serial": serial, "mine": serial.id in mine} for serial in serials]
     context = {"meeting": meeting, "user": user, "rows": rows, "settled": settled[:16]}
     return render(request, "desk/differences.html", context)
 
