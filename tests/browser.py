@@ -31,7 +31,12 @@ def serve(app: FastAPI) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    # A stream a page left open (a projector's events) must not keep the server alive: past
+    # the grace, uvicorn cancels what is still running.
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
+        timeout_graceful_shutdown=2,
+    )  # fmt: skip
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -45,3 +50,5 @@ def serve(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        if thread.is_alive():  # it would go on answering, on a database the next test wipes
+            raise RuntimeError("the live server did not stop")

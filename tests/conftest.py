@@ -76,6 +76,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def _reset_postgres(engine: Engine) -> None:
     with engine.begin() as connection:
+        # This worker's database is this test's alone: a connection still open is a leftover
+        # of an earlier test (a thread of its server), and could hold the locks that DROP waits
+        # for, without end. Close them, and never wait long for a lock.
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+        connection.execute(text("SET LOCAL lock_timeout = '20s'"))
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
 
@@ -267,6 +277,17 @@ def browser() -> Iterator[Browser]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def close_tabs(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Close every tab a browser test opened, even where it failed before closing them: tabs
+    left open go on running their pages (polls, streams) in the one shared Chromium."""
+    yield
+    if "browser" in request.fixturenames:
+        browser: Browser = request.getfixturevalue("browser")
+        for context in browser.contexts:
+            context.close()
 
 
 @pytest.fixture
