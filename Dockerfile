@@ -20,4 +20,4 @@ USER actioncards
 VOLUME /data
 EXPOSE 8000
 HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
-CMD ["sh", "-c", "python -m app migrate && exec uvicorn app.main:app --host 0.0.0.0 --port 8000 --proxy-headers"]
+CMD ["sh", "-c", "python -m app migrate && exec uvicorn app.main:app --timeout-graceful-shutdown 5 --host 0.0.0.0 --port 8000 --proxy-headers"]

@@ -7,6 +7,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Test processes: one per core (each gets its own PostgreSQL database, see tests/conftest.py).
 TEST_WORKERS ?= auto
+# Stopping a server ends the projectors' event streams after this grace (they reconnect, to
+# another server where there are several); without it a server with a projector never stops.
+UVICORN := $(BIN)/uvicorn app.main:app --timeout-graceful-shutdown 5
 
 .PHONY: run run-cluster test lint bench messages clean
 
@@ -23,7 +26,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 run: $(VENV)/.installed
 	$(BIN)/python -m app migrate
 	$(BIN)/python -m app load-meeting $(MEETING) $(if $(DEMO),--demo)
-	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT)
+	$(UVICORN) --host $(HOST) --port $(PORT)
 
 ## lint: ruff and mypy over the code
 lint: $(VENV)/.installed
@@ -39,8 +42,8 @@ run-cluster: $(VENV)/.installed
 	@echo "serving http://$(HOST):8001 and http://$(HOST):8002 on $(CLUSTER_DATABASE_URL); Ctrl-C stops both"
 	ACTIONCARDS_DATABASE_URL=$(CLUSTER_DATABASE_URL) ACTIONCARDS_SECRET_KEY=$${ACTIONCARDS_SECRET_KEY:-cluster-dev-key} \
 	  sh -c 'trap "kill 0" INT TERM EXIT; \
-	    $(BIN)/uvicorn app.main:app --host $(HOST) --port 8001 & \
-	    $(BIN)/uvicorn app.main:app --host $(HOST) --port 8002 & wait'
+	    $(UVICORN) --host $(HOST) --port 8001 & \
+	    $(UVICORN) --host $(HOST) --port 8002 & wait'
 
 ## test: lint, then the whole suite (on PostgreSQL too when TEST_DATABASE_URL is set)
 test: lint

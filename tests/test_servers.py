@@ -1,6 +1,7 @@
 """Two real app servers (uvicorn processes) on one PostgreSQL behave as one product."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -8,6 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import httpx2 as httpx
 import pytest
@@ -48,10 +50,13 @@ def app_command(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
+GRACE = ["--timeout-graceful-shutdown", "5"]  # as the Makefile and the Dockerfile start it
+
+
 def start(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     """Start one app server as a deployment does, and wait until it is ready."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
+        [sys.executable, "-m", "uvicorn", "app.main:app", *GRACE, "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning", "--no-access-log"],
         env=env, cwd=ROOT,
     )  # fmt: skip
@@ -66,10 +71,16 @@ def start(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     raise AssertionError(f"no server ready on port {port}")
 
 
+@dataclass
+class Servers:
+    urls: list[str]
+    codes: list[str]  # access codes of a few delegations
+    processes: list[subprocess.Popen[bytes]]
+
+
 @pytest.fixture
-def servers() -> Iterator[tuple[list[str], list[str]]]:
-    """Two servers on a freshly migrated database with the meeting; return their addresses
-    and the access codes of a few delegations."""
+def servers() -> Iterator[Servers]:
+    """Two servers on a freshly migrated database with the meeting."""
     engine = make_engine(POSTGRES_URL)
     _reset_postgres(engine)
     engine.dispose()
@@ -87,7 +98,7 @@ def servers() -> Iterator[tuple[list[str], list[str]]]:
     try:
         for port in ports:
             running.append(start(env, port))
-        yield [f"http://127.0.0.1:{port}" for port in ports], codes
+        yield Servers([f"http://127.0.0.1:{port}" for port in ports], codes, running)
     finally:
         for process in running:
             process.terminate()
@@ -117,9 +128,9 @@ def stored_cards() -> int:
 
 
 def test_two_servers_share_sessions_cards_limits_and_live_updates(
-    servers: tuple[list[str], list[str]],
+    servers: Servers,
 ) -> None:
-    (a, b), codes = servers
+    (a, b), codes = servers.urls, servers.codes
     # Cookies ignore ports: one client is one phone, whichever server answers it.
     with httpx.Client(timeout=15) as phone:
         assert post(phone, a, "/join", {"code": codes[0]}).status_code == 303
@@ -176,12 +187,34 @@ def test_two_servers_share_sessions_cards_limits_and_live_updates(
         assert arrived, "the other server's stream never showed Mexico on the list"
         assert arrived[0][0] - acted < 2.0  # its usual delay is under a second
 
+    # A server stopped for an upgrade lets go of the projectors streaming from it.
+    with httpx.Client(timeout=15) as screen:
+        post(screen, a, "/signin", {"username": "mona", "password": PASSWORD})
+        headers = {"Accept": "text/event-stream"}
+        with screen.stream("GET", f"{a}/floor/human/events", headers=headers) as stream:
+            lines = stream.iter_lines()
+            assert next(lines).startswith("retry:")  # the projector is listening
+            stopping = time.monotonic()
+            servers.processes[0].terminate()  # as a deployment stops a server
+            servers.processes[0].wait(15)
+            assert time.monotonic() - stopping < 8, "the open stream held the server up"
+            with pytest.raises(httpx.RemoteProtocolError):  # cut: EventSource reconnects
+                list(lines)
+
+
+@pytest.mark.parametrize("path", ["Makefile", "Dockerfile", "compose.yaml"])
+def test_every_way_of_starting_a_server_gives_streams_a_grace_not_for_ever(path: str) -> None:
+    lines = (ROOT / path).read_text().splitlines()
+    commands = [line for line in lines if re.search(r"uvicorn\W+app\.main:app", line)]
+    grace = re.compile(r"--timeout-graceful-shutdown\W+5\b")
+    assert commands and all(grace.search(line) for line in commands)
+
 
 def test_a_server_whose_schema_is_older_than_the_database_refuses_instead_of_writing(
-    servers: tuple[list[str], list[str]],
+    servers: Servers,
 ) -> None:
     """A newer version migrated the database while this server ran: it stops writing."""
-    (a, _b), codes = servers
+    (a, _b), codes = servers.urls, servers.codes
     engine = make_engine(POSTGRES_URL)
     with engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = 'from-a-newer-version'"))
