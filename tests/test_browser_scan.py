@@ -93,6 +93,7 @@ def camera_tab(
         tab.on("console", lambda m: broken.append(m.text) if "Content Security" in m.text else None)
         tab.add_init_script(KEEP_STREAMS + init_script)
         yield tab
+        context.close()  # the camera first: a browser still filming may not close at once
         assert broken == [], "the page broke its Content-Security-Policy"
     finally:
         chromium.close()
