@@ -82,6 +82,27 @@ def test_the_workspace_says_who_spoke_and_how_long(rapporteur: TestClient, spoke
     assert "Spoke but wrote no card: Chile, UNICEF" in page
 
 
+@pytest.mark.parametrize(
+    ("lang", "times", "said"),
+    [
+        ("ru", 1, "выступала один раз"),
+        ("ru", 21, "выступала 21 раз"),  # Russian's form for one serves 21 too
+        ("ru", 3, "выступала 3 раза"),
+        ("zh", 3, "发言3次"),  # Chinese has one form for every number
+        ("en", 1, "spoke once"),
+    ],
+)
+def test_the_workspace_counts_speeches_right_in_every_language(
+    session: Session, meeting: Meeting, human: list[Card], rapporteur: TestClient,
+    lang: str, times: int, said: str,
+) -> None:  # fmt: skip
+    for _ in range(times):
+        speak(session, meeting, "Kenya", "statement", 10)
+    rapporteur.cookies.set("lang", lang)
+    page = rapporteur.get("/groups/human").text
+    assert said in page
+
+
 def test_the_workbook_and_the_summary_count_interventions(
     session: Session,
     meeting: Meeting,
