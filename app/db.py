@@ -157,18 +157,29 @@ def _let_in(turn: asyncio.Future[None]) -> None:
 _doors: "weakref.WeakKeyDictionary[Engine, Door]" = weakref.WeakKeyDictionary()
 
 
+class Place:
+    """A request's place at the door, given back once, at its end or before."""
+
+    def __init__(self, door: Door | None) -> None:
+        self._door = door
+
+    def leave(self) -> None:
+        door, self._door = self._door, None
+        if door is not None:
+            door.leave()
+
+
 @asynccontextmanager
-async def admitted(engine: Engine) -> AsyncIterator[None]:
+async def admitted(engine: Engine) -> AsyncIterator[Place]:
     """Hold one of the engine's connections for a request, waiting for one if need be."""
     door = _doors.get(engine)
-    if door is None:
-        yield
-        return
-    await door.enter(get_settings().database_wait)
+    if door is not None:
+        await door.enter(get_settings().database_wait)
+    place = Place(door)
     try:
-        yield
+        yield place
     finally:
-        door.leave()
+        place.leave()
 
 
 async def open_session(engine: Engine) -> AsyncIterator[Session]:
@@ -179,9 +190,23 @@ async def open_session(engine: Engine) -> AsyncIterator[Session]:
     thread pool, which under load is where the time goes.
     """
     await schema.guard(engine)
-    async with admitted(engine):
+    async with admitted(engine) as place:
         with new_session(engine) as session:
+            session.info["place"] = place
             yield session
+
+
+def let_go(session: Session) -> None:
+    """Close a request's session and give its place at the door to the next request now.
+
+    For a response that outlives its queries: FastAPI ends the session's dependency only
+    once the response is sent, and an event stream is sent for hours. Left holding their
+    places, a few dozen projectors and phones following a list would leave none for anyone.
+    """
+    session.close()
+    place = session.info.pop("place", None)
+    if place is not None:
+        place.leave()
 
 
 async def get_session() -> AsyncIterator[Session]:

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from app import audit, auth, floor
 from app.audit import user_actor
-from app.db import SessionDep, new_session
+from app.db import SessionDep, admitted, let_go, new_session
 from app.deps import (
     CurrentUser,
     Forbidden,
@@ -337,6 +337,12 @@ def _state_now(engine: Engine, meeting_id: int, group_id: int) -> dict[str, Any]
         return floor.state(session, meeting, group)
 
 
+async def _read_state(engine: Engine, meeting_id: int, group_id: int) -> dict[str, Any]:
+    """Read a list's state for a stream, waiting for a connection as a request does."""
+    async with admitted(engine):
+        return await asyncio.to_thread(_state_now, engine, meeting_id, group_id)
+
+
 @router.get("/{slug}/events")
 async def stream_events(
     request: Request, session: SessionDep, meeting: MeetingDep, group: WatchedGroup
@@ -349,7 +355,7 @@ async def stream_events(
     engine = session.get_bind()
     assert isinstance(engine, Engine)
     meeting_id, group_id = meeting.id or 0, group.id or 0
-    session.close()  # the stream holds no connection between its reads
+    let_go(session)  # the stream holds no connection, nor a place at the door, between reads
     once = "text/event-stream" not in request.headers.get("accept", "")
     return StreamingResponse(
         _events(request, engine, meeting_id, group_id, once),
@@ -362,7 +368,7 @@ async def _events(
     request: Request, engine: Engine, meeting_id: int, group_id: int, once: bool
 ) -> AsyncIterator[str]:
     if once:
-        state = await asyncio.to_thread(_state_now, engine, meeting_id, group_id)
+        state = await _read_state(engine, meeting_id, group_id)
         yield f"data: {json.dumps(state)}\n\n"
         return
     watcher = watcher_for(engine)
@@ -370,7 +376,7 @@ async def _events(
     sent = -1
     try:
         while not await request.is_disconnected():
-            state = await asyncio.to_thread(_state_now, engine, meeting_id, group_id)
+            state = await _read_state(engine, meeting_id, group_id)
             sent = state["version"]
             yield f"retry: 1000\ndata: {json.dumps(state)}\n\n"
             deadline = asyncio.get_running_loop().time() + HEARTBEAT
